@@ -1,0 +1,126 @@
+"""Per-tenant storage: one SQLite file per tenant (embedded default) or one PostgreSQL schema per
+tenant (``tenant_<code>``) behind a single engine, chosen with ``schema_translate_map``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from duban.errors import NotFound
+from duban.settings import Settings
+
+
+def schema_name(tenant: str) -> str:
+    """The PostgreSQL schema that holds one tenant's tables."""
+    return f"tenant_{tenant}"
+
+
+class Database:
+    """Hands out sessions bound to exactly one tenant's storage."""
+
+    def __init__(self, settings: Settings, tenants: list[str]) -> None:
+        self.settings = settings
+        self.tenants = list(tenants)
+        self._engines: dict[str, AsyncEngine] = {}
+        self._makers: dict[str, async_sessionmaker[AsyncSession]] = {}
+        self._shared: AsyncEngine | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.settings.is_sqlite
+
+    def sqlite_path(self, tenant: str) -> Path:
+        """Where a tenant's SQLite file lives."""
+        return self.settings.data_dir / "db" / f"{tenant}.sqlite3"
+
+    def engine(self, tenant: str) -> AsyncEngine:
+        """The engine for one tenant (on PostgreSQL: the shared engine with the tenant's schema)."""
+        if tenant not in self.tenants:
+            raise NotFound(f"单位 {tenant} 不在本节点上 (tenant {tenant} is not hosted here)")
+        if tenant in self._engines:
+            return self._engines[tenant]
+        if self.is_sqlite:
+            path = self.sqlite_path(tenant)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+            _sqlite_pragmas(engine)
+        else:
+            if self._shared is None:
+                self._shared = create_async_engine(self.settings.database_url, pool_size=10, max_overflow=10)
+            engine = self._shared.execution_options(schema_translate_map={None: schema_name(tenant)})
+        self._engines[tenant] = engine
+        return engine
+
+    def sessionmaker(self, tenant: str) -> async_sessionmaker[AsyncSession]:
+        """A session factory bound to one tenant."""
+        maker = self._makers.get(tenant)
+        if maker is None:
+            maker = async_sessionmaker(self.engine(tenant), expire_on_commit=False)
+            self._makers[tenant] = maker
+        return maker
+
+    @asynccontextmanager
+    async def transaction(self, tenant: str) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commits when the block ends cleanly, rolls back otherwise."""
+        async with self.sessionmaker(tenant)() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def migrate(self) -> None:
+        """Bring every hosted tenant's storage to the newest schema."""
+        from duban.db.migrate import upgrade_tenant
+
+        for tenant in self.tenants:
+            await upgrade_tenant(self, tenant)
+
+    @asynccontextmanager
+    async def migration_connection(self, tenant: str):  # noqa: ANN201
+        """A connection inside a transaction where unqualified names mean the tenant's tables."""
+        if self.is_sqlite:
+            async with self.engine(tenant).begin() as conn:
+                yield conn
+            return
+        self.engine(tenant)
+        assert self._shared is not None
+        async with self._shared.begin() as conn:
+            schema = schema_name(tenant)
+            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            # SET LOCAL: lasts for this transaction only, so the pooled connection stays clean.
+            await conn.execute(text(f'SET LOCAL search_path TO "{schema}"'))
+            yield conn
+
+    async def dispose(self) -> None:
+        """Close every pool."""
+        engines = [e for e in self._engines.values() if self.is_sqlite]
+        if self._shared is not None:
+            engines.append(self._shared)
+        await asyncio.gather(*(e.dispose() for e in engines))
+        self._engines.clear()
+        self._makers.clear()
+        self._shared = None
+
+
+def _sqlite_pragmas(engine: AsyncEngine) -> None:
+    # WAL lets readers run beside a writer; BEGIN IMMEDIATE takes the write lock up front so two
+    # transactions never deadlock upgrading read locks (SQLite would fail one with "locked").
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:  # noqa: ANN001
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn) -> None:  # noqa: ANN001
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

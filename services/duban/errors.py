@@ -1,0 +1,44 @@
+"""One error hierarchy, mapped once to HTTP (see app.py). Messages are for a clerk to read."""
+
+from __future__ import annotations
+
+
+class DubanError(Exception):
+    """Base of every error the platform raises on purpose."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, detail: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail or {}
+
+
+class InvalidInput(DubanError):
+    status_code = 400
+
+
+class NotAuthenticated(DubanError):
+    status_code = 401
+
+
+class Forbidden(DubanError):
+    status_code = 403
+
+
+class NotFound(DubanError):
+    status_code = 404
+
+
+class Conflict(DubanError):
+    """The object is not in a state that allows the action."""
+
+    status_code = 409
+
+
+class Unprocessable(DubanError):
+    status_code = 422
+
+
+class ServiceUnavailable(DubanError):
+    status_code = 503

@@ -1,0 +1,99 @@
+"""督查事项 and everything that hangs off it at one tenant (ARCHITECTURE §3).
+
+- ``Item``: owned by the tenant that registered it (立项).
+- ``Assignment``: one unit's share (承办任务). The same id lives at the assigner (``assigner`` is this
+  tenant; mirrors the unit's progress) and at the unit (``unit`` is this tenant; the unit works it).
+- ``Feedback``: a unit's progress or result report (反馈), kept at the unit and copied up.
+- ``HistoryEntry``: append-only record of every transition (第六、七条: attributed, never edited).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from duban.db.base import Base, UTCDateTime, new_id, utcnow
+
+# 第三条: the six kinds of source.
+SOURCE_KINDS = ("guidance", "major_decision", "meeting_item", "instruction", "suggestion_proposal", "other")
+ITEM_STATES = (
+    "draft", "pending_approval", "rejected", "registered", "assigned", "in_progress",
+    "completion_review", "completed", "archived", "withdrawn",
+)
+ASSIGNMENT_STATES = ("issued", "accepted", "in_progress", "completion_requested", "returned", "done")
+
+
+class Item(Base):
+    __tablename__ = "items"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    serial: Mapped[str | None] = mapped_column(String(32), unique=True)  # 编号, given at 立项
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text, default="")  # 交办内容 / 批示内容
+    requirements: Mapped[str] = mapped_column(Text, default="")  # 办理要求
+    source_kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[dict] = mapped_column(JSON, default=dict)  # details of the source, by kind
+    division: Mapped[str] = mapped_column(String(100))  # 责任处室
+    group_code: Mapped[str] = mapped_column(String(32))  # 督查组
+    deadline: Mapped[date] = mapped_column(Date)  # 办结时限
+    units: Mapped[list] = mapped_column(JSON, default=list)  # planned units: [{"unit", "role"}]
+    confidentiality: Mapped[str] = mapped_column(String(16), default="internal")
+    retention: Mapped[str] = mapped_column(String(16), default="30y")
+    state: Mapped[str] = mapped_column(String(24), default="draft", index=True)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    parent_ref: Mapped[str | None] = mapped_column(String(80))  # set when split from a received item
+    archive: Mapped[dict | None] = mapped_column(JSON)  # where the dossier lives, once archived
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("item_ref", "unit"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    item_ref: Mapped[str] = mapped_column(String(80), index=True)  # "<origin tenant>/<item id>"
+    item_id: Mapped[str | None] = mapped_column(ForeignKey("items.id"), index=True)  # at the assigner
+    assigner: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[str] = mapped_column(String(8))  # lead | co
+    serial: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text, default="")
+    requirements: Mapped[str] = mapped_column(Text, default="")
+    source_kind: Mapped[str] = mapped_column(String(32))
+    deadline: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(24), default="issued", index=True)
+    note: Mapped[str | None] = mapped_column(Text)  # the last return reason or completion note
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    assignment_id: Mapped[str] = mapped_column(ForeignKey("assignments.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # progress | result
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class HistoryEntry(Base):
+    __tablename__ = "history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_ref: Mapped[str] = mapped_column(String(80), index=True)
+    assignment_id: Mapped[str | None] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str | None] = mapped_column(String(24))
+    actor: Mapped[str] = mapped_column(String(100))  # "<tenant>/<username>"
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,81 @@
+"""One typed settings object, read from the environment (prefix ``DUBAN_``) once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+_PREFIX = "DUBAN_"
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a node needs to run; defaults are the embedded single-machine setup."""
+
+    data_dir: Path = Path(".duban")
+    # Empty: one SQLite file per tenant under data_dir/db. Otherwise a PostgreSQL URL
+    # (postgresql+asyncpg://...), one schema ``tenant_<code>`` per tenant.
+    database_url: str = ""
+    tenants_file: Path = Path("tenants/huaian.toml")
+    policies_dir: Path = Path("policies")
+    # Which tenants this node hosts; empty means every tenant in the registry.
+    hosted_tenants: tuple[str, ...] = ()
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_stream: str = "DUBAN"
+    s3_endpoint: str = "127.0.0.1:8333"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_secure: bool = False
+    s3_bucket_prefix: str = "duban-archive"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    session_hours: int = 12
+    relay_poll_seconds: float = 2.0
+    fonds_code: str = "J001"  # 全宗号 of the archive
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Read ``DUBAN_*`` variables; keyword overrides win (used by the CLI and tests)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = env.get(_PREFIX + f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _convert(f.name, f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return not self.database_url or self.database_url.startswith("sqlite")
+
+
+def _convert(name: str, type_name: object, raw: str) -> object:
+    kind = str(type_name)
+    try:
+        if "Path" in kind:
+            return Path(raw)
+        if "tuple" in kind:
+            return _split(raw)
+        if kind == "bool":
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {_PREFIX}{name.upper()}={raw!r}: {exc}") from exc
+    return raw

@@ -1,0 +1,184 @@
+"""The tenant registry: who the tenants are, how they form a tree, and the city's supervision groups.
+
+Loaded once at start from ``tenants/*.toml``; a broken file stops the start with an error that names
+the file, the field and the problem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+TenantKind = Literal["city_office", "county", "zone", "department", "unit", "town"]
+_CODE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+
+
+class RegistryError(ValueError):
+    """The registry file is unusable; the message names file, field and problem."""
+
+    def __init__(self, file: Path | str, field: str, problem: str) -> None:
+        super().__init__(f"{file}: {field}: {problem}")
+        self.file, self.field, self.problem = str(file), field, problem
+
+
+class _TenantEntry(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+    name: str
+    kind: TenantKind
+    parent: str | None = None
+    division_code: str | None = None
+
+
+class _GroupEntry(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+    name: str
+    leader: str
+    tenant: str
+
+
+class _RegistryFile(msgspec.Struct, forbid_unknown_fields=True):
+    tenants: list[_TenantEntry]
+    groups: list[_GroupEntry] = []
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One body with its own queue: the city office, a county, a department..."""
+
+    code: str
+    name: str
+    kind: str
+    parent: str | None
+    division_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    """A 督查组: the supervision group of one leader's portfolio."""
+
+    code: str
+    name: str
+    leader: str
+    tenant: str
+
+
+class Registry:
+    """The validated tenant tree."""
+
+    def __init__(self, tenants: list[Tenant], groups: list[Group], source: str = "") -> None:
+        self.source = source
+        self._tenants = {t.code: t for t in tenants}
+        self._groups = {g.code: g for g in groups}
+
+    @property
+    def tenants(self) -> list[Tenant]:
+        return list(self._tenants.values())
+
+    @property
+    def groups(self) -> list[Group]:
+        return list(self._groups.values())
+
+    def get(self, code: str) -> Tenant | None:
+        """The tenant with this code, or None."""
+        return self._tenants.get(code)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._tenants
+
+    def group(self, code: str) -> Group | None:
+        """The supervision group with this code, or None."""
+        return self._groups.get(code)
+
+    def children(self, code: str) -> list[Tenant]:
+        """Direct children of a tenant."""
+        return [t for t in self._tenants.values() if t.parent == code]
+
+    def ancestors(self, code: str) -> list[str]:
+        """Codes from the parent up to the root."""
+        out: list[str] = []
+        node = self._tenants.get(code)
+        while node is not None and node.parent is not None:
+            out.append(node.parent)
+            node = self._tenants.get(node.parent)
+        return out
+
+    def is_below(self, code: str, ancestor: str) -> bool:
+        """True if ``code`` lies strictly inside ``ancestor``'s subtree."""
+        return ancestor in self.ancestors(code)
+
+    def tree_edges(self) -> list[tuple[str, str]]:
+        """(child, parent) pairs, the tree as the policy layer sees it."""
+        return [(t.code, t.parent) for t in self._tenants.values() if t.parent]
+
+
+def load_registry(path: Path | str) -> Registry:
+    """Read and validate a registry file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RegistryError(path, "(file)", f"cannot be read: {exc.strerror or exc}") from exc
+    try:
+        data = msgspec.toml.decode(raw, type=_RegistryFile)
+    except msgspec.ValidationError as exc:
+        field, problem = _split_msgspec(str(exc))
+        raise RegistryError(path, field, problem) from exc
+    except msgspec.DecodeError as exc:
+        raise RegistryError(path, "(syntax)", f"not valid TOML: {exc}") from exc
+    return _validate(path, data)
+
+
+def _split_msgspec(message: str) -> tuple[str, str]:
+    # msgspec says "Expected `str`, got `int` - at `$.tenants[2].code`"
+    if " - at `$." in message:
+        problem, _, where = message.rpartition(" - at `$.")
+        return where.rstrip("`"), problem
+    return "(file)", message
+
+
+def _validate(path: Path, data: _RegistryFile) -> Registry:
+    seen: dict[str, int] = {}
+    for i, t in enumerate(data.tenants):
+        where = f"tenants[{i}]"
+        if not _CODE.match(t.code):
+            raise RegistryError(
+                path, f"{where}.code", f"{t.code!r} must be 2-31 lower-case letters, digits or _"
+            )
+        if t.code in seen:
+            raise RegistryError(path, f"{where}.code", f"{t.code!r} is already used by tenants[{seen[t.code]}]")
+        if not t.name.strip():
+            raise RegistryError(path, f"{where}.name", "must not be empty")
+        seen[t.code] = i
+    roots = [t for t in data.tenants if t.parent is None]
+    if len(roots) != 1:
+        raise RegistryError(path, "tenants", f"exactly one tenant must have no parent, found {len(roots)}")
+    for i, t in enumerate(data.tenants):
+        if t.parent is not None and t.parent not in seen:
+            raise RegistryError(path, f"tenants[{i}].parent", f"unknown tenant {t.parent!r}")
+    tenants = [Tenant(t.code, t.name, t.kind, t.parent, t.division_code) for t in data.tenants]
+    registry = Registry(tenants, [], source=str(path))
+    for i, t in enumerate(tenants):
+        # A cycle would make the ancestor walk loop forever; refuse it here.
+        node, steps = t, 0
+        while node.parent is not None:
+            steps += 1
+            if steps > len(tenants):
+                raise RegistryError(path, f"tenants[{i}].parent", "the parent chain loops")
+            node = registry.get(node.parent)  # type: ignore[assignment]
+    groups: list[Group] = []
+    group_codes: set[str] = set()
+    for i, g in enumerate(data.groups):
+        if not _CODE.match(g.code):
+            raise RegistryError(path, f"groups[{i}].code", f"{g.code!r} must be 2-31 lower-case letters, digits or _")
+        if g.code in group_codes:
+            raise RegistryError(path, f"groups[{i}].code", f"{g.code!r} is used twice")
+        if g.tenant not in seen:
+            raise RegistryError(path, f"groups[{i}].tenant", f"unknown tenant {g.tenant!r}")
+        group_codes.add(g.code)
+        groups.append(Group(g.code, g.name, g.leader, g.tenant))
+    return Registry(tenants, groups, source=str(path))
