@@ -27,6 +27,7 @@ class Settings:
     hosted_tenants: tuple[str, ...] = ()
     nats_url: str = "nats://127.0.0.1:4222"
     nats_stream: str = "DUBAN"
+    nats_replicas: int = 1  # 3 on a production cluster (R3 stream)
     s3_endpoint: str = "127.0.0.1:8333"
     s3_access_key: str = ""
     s3_secret_key: str = ""

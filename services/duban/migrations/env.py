@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+
 from duban.db.base import UTCDateTime
 from duban.db.models import Base
 

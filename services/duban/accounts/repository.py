@@ -1,0 +1,49 @@
+"""SQL for users, their roles and their login sessions in one tenant."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from duban.accounts.models import LoginSession, User, UserRole
+
+
+class AccountRepository:
+    def __init__(self, session: AsyncSession, tenant: str) -> None:
+        self.session, self.tenant = session, tenant
+
+    async def by_username(self, username: str) -> User | None:
+        """The user with this name, roles loaded."""
+        return await self.session.scalar(
+            select(User).options(selectinload(User.roles)).where(User.username == username)
+        )
+
+    async def all_with_roles(self) -> list[User]:
+        """Every user of the tenant, roles loaded."""
+        return list(await self.session.scalars(select(User).options(selectinload(User.roles)).order_by(User.id)))
+
+    async def add(self, username: str, display_name: str, password_hash: str, roles: list[str]) -> User:
+        """Create a user with roles."""
+        user = User(username=username, display_name=display_name, password_hash=password_hash,
+                    roles=[UserRole(role=r) for r in roles])
+        self.session.add(user)
+        await self.session.flush()
+        return user
+
+    def add_session(self, token_hash: str, user_id: int, expires_at: datetime) -> None:
+        """Remember a login."""
+        self.session.add(LoginSession(token_hash=token_hash, user_id=user_id, expires_at=expires_at))
+
+    async def user_of_session(self, token_hash: str, now: datetime) -> User | None:
+        """The active user behind an unexpired session token."""
+        return await self.session.scalar(
+            select(User).join(LoginSession, LoginSession.user_id == User.id)
+            .where(LoginSession.token_hash == token_hash, LoginSession.expires_at > now, User.active.is_(True))
+        )
+
+    async def drop_session(self, token_hash: str) -> None:
+        """Forget a login (log out)."""
+        await self.session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash))

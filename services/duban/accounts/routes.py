@@ -1,0 +1,45 @@
+"""Log in, log out, who am I."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+
+from duban.accounts.repository import AccountRepository
+from duban.accounts.schemas import LoginCreate, LoginRead, MeRead
+from duban.accounts.service import login, token_hash
+from duban.auth import COOKIE
+from duban.context import TenantContext
+from duban.errors import NotAuthenticated
+from duban.platform import Platform
+
+
+class AccountController(Controller):
+    path = "/api"
+    tags = ["accounts"]
+
+    @post("/login", status_code=200)
+    async def login(self, data: LoginCreate, platform: Platform) -> Response[LoginRead]:
+        """Log in to one tenant; answers a bearer token (also set as a cookie)."""
+        if data.tenant not in platform.tenants:
+            raise NotAuthenticated("用户名或密码错误 (wrong username or password)")
+        async with platform.db.transaction(data.tenant) as session:
+            result = await login(AccountRepository(session, data.tenant), platform.policy, data.username,
+                                 data.password, platform.settings.session_hours)
+        body = LoginRead(result.token, data.tenant, result.actor.username, result.actor.display_name,
+                         result.roles, result.expires_at)
+        response = Response(body)
+        response.set_cookie(COOKIE, result.token, httponly=True, samesite="strict",
+                            max_age=platform.settings.session_hours * 3600)
+        return response
+
+    @post("/logout", status_code=204)
+    async def logout(self, request: Request, ctx: TenantContext) -> None:
+        """End this session."""
+        await AccountRepository(ctx.session, ctx.tenant).drop_session(token_hash(request.auth))
+
+    @get("/me")
+    async def me(self, ctx: TenantContext) -> MeRead:
+        """The logged-in user and their roles."""
+        tenant = ctx.registry.get(ctx.tenant)
+        return MeRead(ctx.tenant, tenant.name if tenant else ctx.tenant, ctx.actor.username,
+                      ctx.actor.display_name, ctx.policy.roles_of(ctx.actor))

@@ -1,0 +1,120 @@
+"""Passwords, logins and the demo accounts."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from duban.accounts.repository import AccountRepository
+from duban.db.base import utcnow
+from duban.errors import InvalidInput, NotAuthenticated
+from duban.policy.policy import Actor, Policy
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+DEMO_PASSWORD = "duban-demo"
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash, self-describing so the parameters can change later."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    b64 = base64.b64encode
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Check a password against a stored hash in constant time."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    expected = base64.b64decode(digest)
+    actual = hashlib.scrypt(
+        password.encode(), salt=base64.b64decode(salt), dklen=len(expected), n=int(n), r=int(r), p=int(p)
+    )
+    return hmac.compare_digest(actual, expected)
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a session token (never the token itself)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def tenant_of_token(token: str) -> str:
+    """Tokens read ``<tenant>.<secret>`` so a node finds the right tenant's sessions."""
+    tenant, dot, _ = token.partition(".")
+    if not dot or not tenant:
+        raise NotAuthenticated("登录凭证无效 (malformed token)")
+    return tenant
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    actor: Actor
+    roles: list[str]
+    expires_at: object
+
+
+async def login(repo: AccountRepository, policy: Policy, username: str, password: str, hours: int) -> LoginResult:
+    """Check the password and open a session."""
+    user = await repo.by_username(username)
+    # Hash even for unknown users so timing doesn't tell which usernames exist.
+    ok = verify_password(password, user.password_hash if user else hash_password("x"))
+    if user is None or not ok or not user.active:
+        raise NotAuthenticated("用户名或密码错误 (wrong username or password)")
+    token = f"{repo.tenant}.{secrets.token_urlsafe(32)}"
+    expires_at = utcnow() + timedelta(hours=hours)
+    repo.add_session(token_hash(token), user.id, expires_at)
+    actor = Actor(repo.tenant, user.username, user.display_name)
+    return LoginResult(token, actor, policy.roles_of(actor), expires_at)
+
+
+async def authenticate(repo: AccountRepository, token: str) -> Actor:
+    """The actor behind a bearer token, or ``NotAuthenticated``."""
+    user = await repo.user_of_session(token_hash(token), utcnow())
+    if user is None:
+        raise NotAuthenticated("登录已失效，请重新登录 (session expired or unknown)")
+    return Actor(repo.tenant, user.username, user.display_name)
+
+
+async def create_user(
+    repo: AccountRepository, policy: Policy, username: str, display_name: str, password: str, roles: list[str]
+) -> None:
+    """Add a user with roles (roles must exist in the policy files)."""
+    unknown = sorted(set(roles) - policy.known_roles())
+    if unknown:
+        raise InvalidInput(f"未知角色 (unknown roles): {', '.join(unknown)}")
+    await repo.add(username, display_name, hash_password(password), roles)
+    policy.grant(repo.tenant, username, roles)
+
+
+def demo_accounts(tenant_code: str, tenant_kind: str) -> list[tuple[str, str, list[str]]]:
+    """(username, display name, roles) of the demo accounts of one tenant."""
+    if tenant_kind == "city_office":
+        return [
+            ("inspector", "督查室督查员", ["inspector"]),
+            ("approver", "秘书长", ["approver"]),
+            ("chief", "办公室主任（第一责任人）", ["chief"]),
+            ("supervisor", "督查室主任", ["supervisor"]),
+        ]
+    return [
+        ("chief", "第一责任人", ["chief"]),
+        ("leader", "分管领导", ["leader_in_charge"]),
+        ("handler", "承办人", ["handler"]),
+        ("supervisor", "督查员", ["supervisor"]),
+    ]
+
+
+async def load_grants(repo: AccountRepository, policy: Policy) -> int:
+    """Load the tenant's user → role assignments into the policy; returns how many users."""
+    users = await repo.all_with_roles()
+    for user in users:
+        policy.grant(repo.tenant, user.username, [r.role for r in user.roles])
+    return len(users)

@@ -1,0 +1,76 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar, Request, Response, get
+from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from sqlalchemy.exc import IntegrityError
+
+from duban.accounts.routes import AccountController
+from duban.archive import ArchiveError
+from duban.auth import PUBLIC, TokenAuthentication
+from duban.deps import provide_ctx, provide_platform
+from duban.errors import DubanError
+from duban.events.routes import InboxController
+from duban.items.routes import AssignmentController, ItemController
+from duban.platform import Platform
+
+log = logging.getLogger("duban")
+
+
+def _duban_error(_: Request, exc: DubanError) -> Response:
+    return Response({"status_code": exc.status_code, "detail": exc.message, **exc.detail},
+                    status_code=exc.status_code)
+
+
+def _integrity_error(_: Request, exc: IntegrityError) -> Response:
+    log.warning("integrity error: %s", exc.orig)
+    return Response({"status_code": 409, "detail": "与已有数据冲突，请刷新后重试 (conflicts with existing data)"},
+                    status_code=409)
+
+
+def _archive_error(_: Request, exc: ArchiveError) -> Response:
+    log.error("archive error: %s", exc)
+    return Response({"status_code": 503, "detail": f"档案存储暂不可用 (archive store unavailable): {exc}"},
+                    status_code=503)
+
+
+@get("/health", tags=["system"])
+async def health(platform: Platform) -> dict[str, object]:
+    """Liveness: the node answers and which tenants it hosts."""
+    return {"status": "ok", "tenants": platform.tenants}
+
+
+def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
+    """Build the app around a platform; with ``manage_platform`` the app starts and stops it."""
+
+    async def startup(app: Litestar) -> None:
+        await platform.start()
+
+    async def shutdown(app: Litestar) -> None:
+        await platform.stop()
+
+    app = Litestar(
+        route_handlers=[health, AccountController, ItemController, AssignmentController, InboxController],
+        dependencies={"platform": Provide(provide_platform), "ctx": Provide(provide_ctx)},
+        middleware=[DefineMiddleware(TokenAuthentication, exclude=PUBLIC)],
+        exception_handlers={DubanError: _duban_error, IntegrityError: _integrity_error, ArchiveError: _archive_error},
+        on_startup=[startup] if manage_platform else [],
+        on_shutdown=[shutdown] if manage_platform else [],
+        openapi_config=OpenAPIConfig(
+            title="督查督办 network platform", version="0.1.0", path="/schema",
+            description="淮政办发〔2007〕145号 — register, assign, remind, supervise, feed back, complete, archive.",
+            components=Components(security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", description="token from POST /api/login"),
+            }),
+            security=[{"bearer": []}],
+        ),
+        debug=False,
+    )
+    app.state.platform = platform
+    return app

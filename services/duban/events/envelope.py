@@ -1,0 +1,101 @@
+"""The event envelope and the typed, versioned payload of every event kind (ARCHITECTURE §4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+import msgspec
+
+SUBJECT_ROOT = "duban.v1"
+
+
+def subject_for(to_tenant: str, kind: str) -> str:
+    """``duban.v1.<to_tenant>.<kind>``."""
+    return f"{SUBJECT_ROOT}.{to_tenant}.{kind}"
+
+
+class Envelope(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: str  # also the Nats-Msg-Id
+    kind: str
+    from_tenant: str
+    to_tenant: str
+    item_ref: str  # "<origin tenant>/<item id>": stable across the whole split tree
+    seq: int  # per item, per sender
+    occurred_at: datetime
+    actor: str
+    payload: dict
+
+
+class AssignmentIssued(msgspec.Struct, frozen=True):
+    assignment_id: str
+    role: Literal["lead", "co"]
+    title: str
+    content: str
+    requirements: str
+    source_kind: str
+    deadline: date
+    serial: str | None = None
+    v: int = 1
+
+
+class AssignmentAccepted(msgspec.Struct, frozen=True):
+    assignment_id: str
+    accepted_at: datetime
+    accepted_by: str
+    v: int = 1
+
+
+class FeedbackSubmitted(msgspec.Struct, frozen=True):
+    assignment_id: str
+    feedback_id: str
+    kind: Literal["progress", "result"]
+    text: str
+    author: str
+    submitted_at: datetime
+    v: int = 1
+
+
+class CompletionRequested(msgspec.Struct, frozen=True):
+    assignment_id: str
+    note: str
+    v: int = 1
+
+
+class AssignmentCompleted(msgspec.Struct, frozen=True):
+    assignment_id: str
+    v: int = 1
+
+
+class AssignmentReturned(msgspec.Struct, frozen=True):
+    assignment_id: str
+    reason: str
+    v: int = 1
+
+
+PAYLOADS: dict[str, type[msgspec.Struct]] = {
+    "assignment.issued": AssignmentIssued,
+    "assignment.accepted": AssignmentAccepted,
+    "feedback.submitted": FeedbackSubmitted,
+    "assignment.completion_requested": CompletionRequested,
+    "assignment.completed": AssignmentCompleted,
+    "assignment.returned": AssignmentReturned,
+}
+
+
+def encode(envelope: Envelope) -> bytes:
+    """Envelope → JSON bytes."""
+    return msgspec.json.encode(envelope)
+
+
+def decode(body: bytes) -> Envelope:
+    """JSON bytes → Envelope (raises ``msgspec.ValidationError``/``DecodeError``)."""
+    return msgspec.json.decode(body, type=Envelope)
+
+
+def payload_of(envelope: Envelope) -> msgspec.Struct:
+    """The envelope's payload as its typed struct (raises on an unknown kind or bad payload)."""
+    kind = PAYLOADS.get(envelope.kind)
+    if kind is None:
+        raise msgspec.ValidationError(f"unknown event kind {envelope.kind!r}")
+    return msgspec.convert(envelope.payload, kind)

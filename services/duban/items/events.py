@@ -1,0 +1,111 @@
+"""What an incoming event does to this tenant's items (called by the consumer inside the inbox
+transaction; raising a ``DubanError`` keeps the event as rejected and undoes its effect)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from duban.errors import Conflict
+from duban.events.envelope import (
+    AssignmentAccepted,
+    AssignmentCompleted,
+    AssignmentIssued,
+    AssignmentReturned,
+    CompletionRequested,
+    Envelope,
+    FeedbackSubmitted,
+)
+from duban.items.models import Assignment, Feedback
+from duban.items.repository import ItemRepository
+from duban.items.service import _move, roll_up
+
+
+async def on_issued(session: AsyncSession, tenant: str, env: Envelope, p: AssignmentIssued) -> None:
+    """交办 arrived: the assignment enters this unit's queue."""
+    repo = ItemRepository(session, tenant)
+    if await repo.find_assignment(p.assignment_id) is not None:
+        raise Conflict(f"assignment {p.assignment_id} already exists here")
+    repo.add_assignment(Assignment(
+        id=p.assignment_id, item_ref=env.item_ref, item_id=None, assigner=env.from_tenant, unit=tenant,
+        role=p.role, serial=p.serial, title=p.title, content=p.content, requirements=p.requirements,
+        source_kind=p.source_kind, deadline=p.deadline, state="issued", assigned_at=env.occurred_at,
+    ))
+    repo.record(env.item_ref, "receive", env.actor, None, "issued", assignment_id=p.assignment_id)
+
+
+async def _issued_by_us(repo: ItemRepository, env: Envelope, assignment_id: str) -> Assignment:
+    a = await repo.find_assignment(assignment_id)
+    # Answers are accepted only from the unit the assignment went to (feedback goes only to the assigner).
+    if a is None or a.assigner != repo.tenant or a.unit != env.from_tenant:
+        raise Conflict(f"{env.from_tenant} holds no assignment {assignment_id} issued by {repo.tenant}")
+    return a
+
+
+async def _mirror(session: AsyncSession, tenant: str, env: Envelope, assignment_id: str,
+                  allowed: tuple[str, ...], to: str, action: str, note: str | None = None) -> Assignment:
+    repo = ItemRepository(session, tenant)
+    a = await _issued_by_us(repo, env, assignment_id)
+    before = _move(a, allowed, to, action)
+    repo.record(env.item_ref, action, env.actor, before, to, note=note, assignment_id=a.id)
+    if a.item_id is not None:
+        await roll_up(repo, await repo.get(a.item_id), env.actor)
+    return a
+
+
+async def on_accepted(session: AsyncSession, tenant: str, env: Envelope, p: AssignmentAccepted) -> None:
+    """The unit signed for it (签收)."""
+    a = await _mirror(session, tenant, env, p.assignment_id, ("issued",), "accepted", "accept")
+    a.accepted_at, a.accepted_by = p.accepted_at, p.accepted_by
+
+
+async def on_feedback(session: AsyncSession, tenant: str, env: Envelope, p: FeedbackSubmitted) -> None:
+    """The unit reported progress or results (反馈); keep a copy with the assigner."""
+    repo = ItemRepository(session, tenant)
+    if await repo.feedback_exists(p.feedback_id):
+        raise Conflict(f"feedback {p.feedback_id} already exists here")
+    await _mirror(session, tenant, env, p.assignment_id, ("accepted", "in_progress", "returned"),
+                  "in_progress", "feedback", note=p.kind)
+    repo.add_feedback(Feedback(id=p.feedback_id, assignment_id=p.assignment_id, kind=p.kind, text=p.text,
+                               author=p.author, submitted_at=p.submitted_at))
+
+
+async def on_completion_requested(session: AsyncSession, tenant: str, env: Envelope, p: CompletionRequested) -> None:
+    """The unit's chief asked for completion (办结申请)."""
+    a = await _mirror(session, tenant, env, p.assignment_id, ("in_progress",), "completion_requested",
+                      "request_completion", note=p.note or None)
+    a.note = p.note or None
+
+
+async def _ours(
+    session: AsyncSession, tenant: str, env: Envelope, assignment_id: str
+) -> tuple[ItemRepository, Assignment]:
+    repo = ItemRepository(session, tenant)
+    a = await repo.find_assignment(assignment_id)
+    if a is None or a.unit != tenant or a.assigner != env.from_tenant:
+        raise Conflict(f"no assignment {assignment_id} from {env.from_tenant} here")
+    return repo, a
+
+
+async def on_completed(session: AsyncSession, tenant: str, env: Envelope, p: AssignmentCompleted) -> None:
+    """The assigner closed the item: this unit's work is done."""
+    repo, a = await _ours(session, tenant, env, p.assignment_id)
+    before = _move(a, ("completion_requested",), "done", "complete")
+    repo.record(env.item_ref, "complete", env.actor, before, "done", assignment_id=a.id)
+
+
+async def on_returned(session: AsyncSession, tenant: str, env: Envelope, p: AssignmentReturned) -> None:
+    """The assigner sent the work back (退回重办)."""
+    repo, a = await _ours(session, tenant, env, p.assignment_id)
+    before = _move(a, ("accepted", "in_progress", "completion_requested"), "returned", "return")
+    a.note = p.reason
+    repo.record(env.item_ref, "return", env.actor, before, "returned", note=p.reason, assignment_id=a.id)
+
+
+HANDLERS = {
+    "assignment.issued": on_issued,
+    "assignment.accepted": on_accepted,
+    "feedback.submitted": on_feedback,
+    "assignment.completion_requested": on_completion_requested,
+    "assignment.completed": on_completed,
+    "assignment.returned": on_returned,
+}

@@ -1,0 +1,237 @@
+"""What the API takes and gives for items, assignments and feedback (XCreate / XUpdate / XRead)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from duban.items.models import Assignment, Feedback, HistoryEntry, Item
+
+SourceKind = Literal["guidance", "major_decision", "meeting_item", "instruction", "suggestion_proposal", "other"]
+Confidentiality = Literal["public", "internal", "confidential", "secret"]
+Retention = Literal["permanent", "30y", "10y"]
+Text = Annotated[str, msgspec.Meta(max_length=20000)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+# -- the six sources of 第三条, each with the details an office records -------------------------------
+class GuidanceSource(msgspec.Struct, forbid_unknown_fields=True):
+    """1. 指导: guidance of a subordinate supervision body."""
+
+    tenant: str = ""
+    note: str = ""
+
+
+class MajorDecisionSource(msgspec.Struct, forbid_unknown_fields=True):
+    """2. 重大决策部署: a decision or work deployment of the higher government or the city."""
+
+    document: Annotated[str, msgspec.Meta(min_length=1, description="文件名称或文号")]
+    issued_by: str = ""
+
+
+class MeetingItemSource(msgspec.Struct, forbid_unknown_fields=True):
+    """3. 会议议定事项: agreed at a 全体（扩大）会议 / 常务会议 / 市长专题会议."""
+
+    meeting_kind: Literal["plenary", "executive", "mayor_topic"]
+    meeting_date: date
+    session_number: Annotated[str, msgspec.Meta(min_length=1, description="第几次会议")]
+    agreed_text: Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class InstructionSource(msgspec.Struct, forbid_unknown_fields=True):
+    """4. 领导批示/交办: a leader's instruction, 批示 or assigned matter."""
+
+    leader: Annotated[str, msgspec.Meta(min_length=1)]
+    instruction_text: Annotated[str, msgspec.Meta(min_length=1)]
+    instructed_on: date
+    document: str = ""
+
+
+class SuggestionProposalSource(msgspec.Struct, forbid_unknown_fields=True):
+    """5. 建议提案: an NPC deputy's suggestion or a CPPCC member's proposal."""
+
+    kind: Literal["suggestion", "proposal"]
+    number: Annotated[str, msgspec.Meta(min_length=1)]
+    proposer: Annotated[str, msgspec.Meta(min_length=1)]
+    session: str = ""
+
+
+class OtherSource(msgspec.Struct, forbid_unknown_fields=True):
+    """6. 其他: other matters assigned by city leaders."""
+
+    leader: str = ""
+    note: str = ""
+
+
+SOURCE_SCHEMAS: dict[str, type[msgspec.Struct]] = {
+    "guidance": GuidanceSource,
+    "major_decision": MajorDecisionSource,
+    "meeting_item": MeetingItemSource,
+    "instruction": InstructionSource,
+    "suggestion_proposal": SuggestionProposalSource,
+    "other": OtherSource,
+}
+
+
+class UnitPlan(msgspec.Struct, forbid_unknown_fields=True):
+    unit: Annotated[str, msgspec.Meta(min_length=1, max_length=32, description="tenant code")]
+    role: Literal["lead", "co"] = "lead"
+
+
+class ItemCreate(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title
+    source_kind: SourceKind
+    division: Annotated[str, msgspec.Meta(min_length=1, max_length=100, description="责任处室")]
+    group: Annotated[str, msgspec.Meta(min_length=1, max_length=32, description="督查组 code")]
+    deadline: date
+    units: Annotated[list[UnitPlan], msgspec.Meta(min_length=1, max_length=50)]
+    source: dict[str, Any] = {}
+    content: Text = ""
+    requirements: Text = ""
+    confidentiality: Confidentiality = "internal"
+    retention: Retention = "30y"
+
+
+class ItemUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    source_kind: SourceKind | None = None
+    source: dict[str, Any] | None = None
+    division: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    group: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] | None = None
+    deadline: date | None = None
+    units: Annotated[list[UnitPlan], msgspec.Meta(min_length=1, max_length=50)] | None = None
+    content: Text | None = None
+    requirements: Text | None = None
+    confidentiality: Confidentiality | None = None
+    retention: Retention | None = None
+
+
+class Reason(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class Note(msgspec.Struct, forbid_unknown_fields=True):
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class ReturnCreate(msgspec.Struct, forbid_unknown_fields=True):
+    unit: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class FeedbackCreate(msgspec.Struct, forbid_unknown_fields=True):
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=20000)]
+    kind: Literal["progress", "result"] = "progress"
+
+
+class FeedbackRead(msgspec.Struct):
+    id: str
+    assignment_id: str
+    kind: str
+    text: str
+    author: str
+    submitted_at: datetime
+
+    @classmethod
+    def of(cls, f: Feedback) -> FeedbackRead:
+        return cls(f.id, f.assignment_id, f.kind, f.text, f.author, f.submitted_at)
+
+
+class AssignmentRead(msgspec.Struct):
+    id: str
+    item_ref: str
+    assigner: str
+    unit: str
+    role: str
+    serial: str | None
+    title: str
+    content: str
+    requirements: str
+    source_kind: str
+    deadline: date
+    state: str
+    overdue: bool
+    note: str | None
+    assigned_at: datetime
+    accepted_at: datetime | None
+    accepted_by: str | None
+
+    @classmethod
+    def of(cls, a: Assignment, today: date) -> AssignmentRead:
+        overdue = a.deadline < today and a.state not in ("completion_requested", "done")
+        return cls(
+            a.id, a.item_ref, a.assigner, a.unit, a.role, a.serial, a.title, a.content, a.requirements,
+            a.source_kind, a.deadline, a.state, overdue, a.note, a.assigned_at, a.accepted_at, a.accepted_by,
+        )
+
+
+class HistoryRead(msgspec.Struct):
+    at: datetime
+    actor: str
+    action: str
+    from_state: str | None
+    to_state: str | None
+    note: str | None
+    assignment_id: str | None
+
+    @classmethod
+    def of(cls, h: HistoryEntry) -> HistoryRead:
+        return cls(h.at, h.actor, h.action, h.from_state, h.to_state, h.note, h.assignment_id)
+
+
+class ItemRead(msgspec.Struct):
+    id: str
+    ref: str
+    serial: str | None
+    title: str
+    source_kind: str
+    source: dict[str, Any]
+    content: str
+    requirements: str
+    division: str
+    group: str
+    deadline: date
+    units: list[dict[str, str]]
+    confidentiality: str
+    retention: str
+    state: str
+    overdue: bool
+    reject_reason: str | None
+    archive: dict[str, Any] | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, item: Item, tenant: str, today: date) -> ItemRead:
+        overdue = item.deadline < today and item.state not in ("completed", "archived", "withdrawn")
+        return cls(
+            item.id, f"{tenant}/{item.id}", item.serial, item.title, item.source_kind, item.source,
+            item.content, item.requirements, item.division, item.group_code, item.deadline, item.units,
+            item.confidentiality, item.retention, item.state, overdue, item.reject_reason, item.archive,
+            item.created_by, item.created_at, item.updated_at,
+        )
+
+
+class ItemDetail(msgspec.Struct):
+    item: ItemRead
+    assignments: list[AssignmentRead]
+    feedback: list[FeedbackRead]
+    history: list[HistoryRead]
+
+
+class AssignmentDetail(msgspec.Struct):
+    assignment: AssignmentRead
+    feedback: list[FeedbackRead]
+    history: list[HistoryRead]
+
+
+class VerifyRead(msgspec.Struct):
+    ok: bool
+    bucket: str
+    prefix: str
+    archival_code: str
+    files_checked: int
+    problems: list[str]

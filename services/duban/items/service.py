@@ -1,0 +1,327 @@
+"""The item's life (第四条; ARCHITECTURE §3). Every transition checks the state, appends history and
+writes its events in the caller's transaction; the request or message boundary commits."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import msgspec
+
+from duban.archive import ArchiveStore, DossierMeta, build_dossier
+from duban.context import TenantContext, today
+from duban.db.base import new_id, utcnow
+from duban.errors import Conflict, InvalidInput
+from duban.events.envelope import (
+    AssignmentAccepted,
+    AssignmentCompleted,
+    AssignmentIssued,
+    AssignmentReturned,
+    CompletionRequested,
+    FeedbackSubmitted,
+)
+from duban.events.repository import OutboxRepository
+from duban.items.models import Assignment, Feedback, Item
+from duban.items.repository import ItemRepository
+from duban.items.schemas import (
+    SOURCE_SCHEMAS,
+    AssignmentRead,
+    FeedbackCreate,
+    FeedbackRead,
+    HistoryRead,
+    ItemCreate,
+    ItemRead,
+    ItemUpdate,
+    UnitPlan,
+)
+
+STATE_LABELS = {
+    "draft": "草稿", "pending_approval": "待审定", "rejected": "已退回修改", "registered": "已立项",
+    "assigned": "已交办", "in_progress": "办理中", "completion_review": "办结审核中", "completed": "已办结",
+    "archived": "已归档", "withdrawn": "已撤销", "issued": "待签收", "accepted": "已签收",
+    "completion_requested": "已申请办结", "returned": "退回重办", "done": "已办结",
+}
+ACTION_LABELS = {
+    "update": "修改", "submit": "报审", "approve": "审定立项", "reject": "退回", "withdraw": "撤销",
+    "assign": "交办", "complete": "办结", "return": "退回重办", "archive": "归档", "accept": "签收",
+    "feedback": "反馈", "request_completion": "申请办结",
+}
+
+
+def item_ref(tenant: str, item_id: str) -> str:
+    """The id of an item across the whole network."""
+    return f"{tenant}/{item_id}"
+
+
+def _move(obj: Item | Assignment, allowed: tuple[str, ...], to: str, action: str) -> str:
+    if obj.state not in allowed:
+        raise Conflict(
+            f"当前状态为「{STATE_LABELS.get(obj.state, obj.state)}」，不能{ACTION_LABELS.get(action, action)}"
+            f" (cannot {action} in state {obj.state})"
+        )
+    before, obj.state = obj.state, to
+    return before
+
+
+# -- plan checks ---------------------------------------------------------------------------------
+def _check_source(kind: str, source: dict) -> dict:
+    try:
+        return msgspec.to_builtins(msgspec.convert(source, SOURCE_SCHEMAS[kind], strict=False))
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(f"事项来源信息有误 (source of kind {kind}): {exc}") from exc
+
+
+def _check_plan(ctx: TenantContext, units: list[UnitPlan], group: str, deadline: date) -> list[dict]:
+    leads = [u for u in units if u.role == "lead"]
+    if len(leads) != 1:
+        raise InvalidInput(f"承办单位须有且仅有一个主办单位 (exactly one lead unit; got {len(leads)})")
+    seen: set[str] = set()
+    for u in units:
+        if u.unit in seen:
+            raise InvalidInput(f"承办单位 {u.unit} 重复 (unit listed twice)")
+        seen.add(u.unit)
+        if u.unit not in ctx.registry:
+            raise InvalidInput(f"承办单位 {u.unit} 不存在 (unknown unit)")
+        if not ctx.registry.is_below(u.unit, ctx.tenant):
+            raise InvalidInput(f"只能交办给本级下属单位，{u.unit} 不是 (unit {u.unit} is not below {ctx.tenant})")
+    found = ctx.registry.group(group)
+    if found is None or found.tenant != ctx.tenant:
+        raise InvalidInput(f"督查组 {group} 不存在 (unknown supervision group)")
+    if deadline < today():
+        raise InvalidInput(f"办结时限 {deadline} 已过 (deadline is in the past)")
+    return [{"unit": u.unit, "role": u.role} for u in units]
+
+
+# -- the assigner's side: 立项 → 交办 → 办结 → 归档 --------------------------------------------------
+async def create_item(ctx: TenantContext, data: ItemCreate) -> Item:
+    """Draft a supervision plan (立项 starts here)."""
+    item = Item(
+        id=new_id(), title=data.title, source_kind=data.source_kind,
+        source=_check_source(data.source_kind, data.source), content=data.content,
+        requirements=data.requirements, division=data.division, group_code=data.group,
+        deadline=data.deadline, units=_check_plan(ctx, data.units, data.group, data.deadline),
+        confidentiality=data.confidentiality, retention=data.retention, state="draft",
+        created_by=ctx.actor.ref,
+    )
+    repo = ItemRepository(ctx.session, ctx.tenant)
+    repo.add(item)
+    repo.record(item_ref(ctx.tenant, item.id), "create", ctx.actor.ref, None, "draft")
+    return item
+
+
+async def update_item(ctx: TenantContext, item_id: str, data: ItemUpdate) -> Item:
+    """Change a draft (or a rejected plan) before it goes for approval again."""
+    repo = ItemRepository(ctx.session, ctx.tenant)
+    item = await repo.get(item_id)
+    _move(item, ("draft", "rejected"), item.state, "update")
+    changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+    kind = changes.get("source_kind", item.source_kind)
+    if "source" in changes or "source_kind" in changes:
+        item.source = _check_source(kind, changes.get("source", item.source))
+        item.source_kind = kind
+    units = changes.get("units", [UnitPlan(**u) for u in item.units])
+    if {"units", "group", "deadline"} & changes.keys():
+        item.units = _check_plan(ctx, units, changes.get("group", item.group_code),
+                                 changes.get("deadline", item.deadline))
+    for name in ("title", "content", "requirements", "division", "deadline", "confidentiality", "retention"):
+        if name in changes:
+            setattr(item, name, changes[name])
+    if "group" in changes:
+        item.group_code = changes["group"]
+    repo.record(item_ref(ctx.tenant, item.id), "update", ctx.actor.ref, item.state, item.state,
+                note=", ".join(sorted(changes)))
+    return item
+
+
+async def _transition(ctx: TenantContext, item_id: str, allowed: tuple[str, ...], to: str, action: str,
+                      note: str | None = None) -> tuple[ItemRepository, Item]:
+    repo = ItemRepository(ctx.session, ctx.tenant)
+    item = await repo.get(item_id)
+    before = _move(item, allowed, to, action)
+    repo.record(item_ref(ctx.tenant, item.id), action, ctx.actor.ref, before, to, note=note or None)
+    return repo, item
+
+
+async def submit(ctx: TenantContext, item_id: str) -> Item:
+    """Send the plan to the 秘书长/办公室主任 for 审定."""
+    return (await _transition(ctx, item_id, ("draft", "rejected"), "pending_approval", "submit"))[1]
+
+
+async def approve(ctx: TenantContext, item_id: str, note: str = "") -> Item:
+    """审定批准: the plan becomes an item and gets its serial number."""
+    repo, item = await _transition(ctx, item_id, ("pending_approval",), "registered", "approve", note)
+    year = today().year
+    taken = await repo.serials_of_year(year)
+    number = max((int(s.split("-")[1]) for s in taken if s), default=0) + 1
+    item.serial, item.reject_reason = f"{year}-{number:04d}", None
+    return item
+
+
+async def reject(ctx: TenantContext, item_id: str, reason: str) -> Item:
+    """Send the plan back to the 督查室 with a reason."""
+    _, item = await _transition(ctx, item_id, ("pending_approval",), "rejected", "reject", reason)
+    item.reject_reason = reason
+    return item
+
+
+async def withdraw(ctx: TenantContext, item_id: str, reason: str) -> Item:
+    """Withdraw an item that has not been assigned yet."""
+    allowed = ("draft", "rejected", "pending_approval", "registered")
+    return (await _transition(ctx, item_id, allowed, "withdrawn", "withdraw", reason))[1]
+
+
+async def assign(ctx: TenantContext, item_id: str) -> tuple[Item, list[Assignment]]:
+    """交办: one assignment per planned unit, each sent down as an event."""
+    repo, item = await _transition(ctx, item_id, ("registered",), "assigned", "assign")
+    ref = item_ref(ctx.tenant, item.id)
+    outbox = OutboxRepository(ctx.session, ctx.tenant)
+    made = []
+    for plan in item.units:
+        a = Assignment(
+            id=new_id(), item_ref=ref, item_id=item.id, assigner=ctx.tenant, unit=plan["unit"],
+            role=plan["role"], serial=item.serial, title=item.title, content=item.content,
+            requirements=item.requirements, source_kind=item.source_kind, deadline=item.deadline,
+            state="issued", assigned_at=utcnow(),
+        )
+        repo.add_assignment(a)
+        repo.record(ref, "issue", ctx.actor.ref, None, "issued", note=a.unit, assignment_id=a.id)
+        await outbox.add(kind="assignment.issued", to_tenant=a.unit, item_ref=ref, actor=ctx.actor.ref,
+                         payload=AssignmentIssued(a.id, a.role, a.title, a.content, a.requirements,
+                                                  a.source_kind, a.deadline, a.serial))
+        made.append(a)
+    return item, made
+
+
+async def complete(ctx: TenantContext, item_id: str, note: str = "") -> Item:
+    """审核办结: every unit asked for completion; the item is done and the units are told."""
+    repo, item = await _transition(ctx, item_id, ("completion_review",), "completed", "complete", note)
+    ref = item_ref(ctx.tenant, item.id)
+    outbox = OutboxRepository(ctx.session, ctx.tenant)
+    for a in await repo.assignments_of(item.id):
+        before = _move(a, ("completion_requested",), "done", "complete")
+        repo.record(ref, "complete", ctx.actor.ref, before, "done", assignment_id=a.id)
+        await outbox.add(kind="assignment.completed", to_tenant=a.unit, item_ref=ref, actor=ctx.actor.ref,
+                         payload=AssignmentCompleted(a.id))
+    return item
+
+
+async def return_assignment(ctx: TenantContext, item_id: str, unit: str, reason: str) -> Item:
+    """退回重办: send one unit's work back with a reason."""
+    repo = ItemRepository(ctx.session, ctx.tenant)
+    item = await repo.get(item_id)
+    _move(item, ("in_progress", "completion_review"), item.state, "return")
+    ref = item_ref(ctx.tenant, item.id)
+    matches = [a for a in await repo.assignments_of(item.id) if a.unit == unit]
+    if not matches:
+        raise InvalidInput(f"{unit} 不是本事项的承办单位 (not a unit of this item)")
+    a = matches[0]
+    before = _move(a, ("accepted", "in_progress", "completion_requested"), "returned", "return")
+    a.note = reason
+    repo.record(ref, "return", ctx.actor.ref, before, "returned", note=reason, assignment_id=a.id)
+    await outbox_add(ctx, "assignment.returned", a.unit, ref, AssignmentReturned(a.id, reason))
+    await roll_up(repo, item, ctx.actor.ref)
+    return item
+
+
+async def outbox_add(ctx: TenantContext, kind: str, to: str, ref: str, payload: msgspec.Struct) -> None:
+    """Queue an event in the current transaction."""
+    await OutboxRepository(ctx.session, ctx.tenant).add(
+        kind=kind, to_tenant=to, item_ref=ref, actor=ctx.actor.ref, payload=payload
+    )
+
+
+async def roll_up(repo: ItemRepository, item: Item, actor: str) -> None:
+    """Derive the item's state from its assignments (assigned → in_progress → completion_review)."""
+    if item.state not in ("assigned", "in_progress", "completion_review"):
+        return
+    states = {a.state for a in await repo.assignments_of(item.id)}
+    if states and states <= {"completion_requested", "done"}:
+        target = "completion_review"
+    elif states - {"issued"}:
+        target = "in_progress"
+    else:
+        target = "assigned"
+    if target != item.state:
+        before, item.state = item.state, target
+        repo.record(item_ref(repo.tenant, item.id), "roll_up", actor, before, target)
+
+
+async def archive(ctx: TenantContext, item_id: str, store: ArchiveStore, fonds: str) -> Item:
+    """归档: seal item, history, assignments and feedback into a dossier in the S3 archive."""
+    repo = ItemRepository(ctx.session, ctx.tenant)
+    item = await repo.get(item_id)
+    _move(item, ("completed",), "completed", "archive")
+    ref = item_ref(ctx.tenant, item.id)
+    assignments = await repo.assignments_of(item.id)
+    feedback = await repo.feedback_of([a.id for a in assignments])
+    history = await repo.history(ref)
+    now, day = utcnow(), today()
+    year, number = (int(p) for p in (item.serial or f"{day.year}-0").split("-"))
+    tenant = ctx.registry.get(ctx.tenant)
+    meta = DossierMeta(
+        fonds=fonds, year=year, retention=item.retention, org=ctx.tenant, piece=number, title=item.title,
+        responsible=tenant.name if tenant else ctx.tenant, date=day, doc_number=item.serial,
+        confidentiality=item.confidentiality,
+    )
+    item_doc = msgspec.to_builtins(ItemRead.of(item, ctx.tenant, day))
+    item_doc["state"] = "archived"
+    dossier = build_dossier(meta, {
+        "item.json": item_doc,
+        "assignments.json": [msgspec.to_builtins(AssignmentRead.of(a, day)) for a in assignments],
+        "feedback.json": [msgspec.to_builtins(FeedbackRead.of(f)) for f in feedback],
+        "history.json": [msgspec.to_builtins(HistoryRead.of(h)) for h in history],
+    })
+    location = await store.put_dossier(ctx.tenant, dossier, year=year, retention=item.retention)
+    item.state = "archived"
+    item.archive = {
+        "bucket": location.bucket, "prefix": location.prefix, "archival_code": location.archival_code,
+        "manifest_sha256": location.manifest_sha256, "archived_at": now.isoformat(),
+    }
+    repo.record(ref, "archive", ctx.actor.ref, "completed", "archived", note=location.archival_code)
+    return item
+
+
+# -- the unit's side: 签收 → 反馈 → 办结申请 ------------------------------------------------------------
+async def _received(ctx: TenantContext, assignment_id: str) -> tuple[ItemRepository, Assignment]:
+    repo = ItemRepository(ctx.session, ctx.tenant)
+    a = await repo.assignment(assignment_id)
+    if a.unit != ctx.tenant:
+        raise Conflict("这是本单位交办出去的任务，不是本单位承办的任务 (not an assignment received here)")
+    return repo, a
+
+
+async def accept(ctx: TenantContext, assignment_id: str) -> Assignment:
+    """签收: the unit confirms receipt."""
+    repo, a = await _received(ctx, assignment_id)
+    before = _move(a, ("issued",), "accepted", "accept")
+    a.accepted_at, a.accepted_by = utcnow(), ctx.actor.ref
+    repo.record(a.item_ref, "accept", ctx.actor.ref, before, "accepted", assignment_id=a.id)
+    await outbox_add(ctx, "assignment.accepted", a.assigner, a.item_ref,
+                     AssignmentAccepted(a.id, a.accepted_at, a.accepted_by))
+    return a
+
+
+async def add_feedback(ctx: TenantContext, assignment_id: str, data: FeedbackCreate) -> Feedback:
+    """反馈: a progress or result report, sent up to the assigner."""
+    repo, a = await _received(ctx, assignment_id)
+    before = _move(a, ("accepted", "in_progress", "returned"), "in_progress", "feedback")
+    f = Feedback(id=new_id(), assignment_id=a.id, kind=data.kind, text=data.text, author=ctx.actor.ref,
+                 submitted_at=utcnow())
+    repo.add_feedback(f)
+    repo.record(a.item_ref, "feedback", ctx.actor.ref, before, "in_progress", note=data.kind, assignment_id=a.id)
+    await outbox_add(ctx, "feedback.submitted", a.assigner, a.item_ref,
+                     FeedbackSubmitted(a.id, f.id, f.kind, f.text, f.author, f.submitted_at))
+    return f
+
+
+async def request_completion(ctx: TenantContext, assignment_id: str, note: str = "") -> Assignment:
+    """办结申请: the unit's 第一责任人 signs the work off and asks the assigner to close it."""
+    repo, a = await _received(ctx, assignment_id)
+    if not await repo.feedback_of([a.id]):
+        raise Conflict("尚未反馈办理情况，不能申请办结 (send feedback before asking for completion)")
+    before = _move(a, ("in_progress",), "completion_requested", "request_completion")
+    a.note = note or None
+    repo.record(a.item_ref, "request_completion", ctx.actor.ref, before, "completion_requested",
+                note=note or None, assignment_id=a.id)
+    await outbox_add(ctx, "assignment.completion_requested", a.assigner, a.item_ref,
+                     CompletionRequested(a.id, note))
+    return a
