@@ -99,5 +99,6 @@ class Platform:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
+        await self.consumer.close()
         await self.bus.close()
         await self.db.dispose()

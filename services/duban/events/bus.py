@@ -47,7 +47,7 @@ class Bus:
         try:
             self.nc = await asyncio.wait_for(nats.connect(
                 servers=servers, name="duban", max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                connect_timeout=5, allow_reconnect=True, error_cb=_log_error,
+                connect_timeout=5, allow_reconnect=True, drain_timeout=5, error_cb=_log_error,
                 disconnected_cb=_log_disconnect, reconnected_cb=_log_reconnect,
             ), timeout=20)
         except Exception as exc:  # nats raises several unrelated types here

@@ -5,6 +5,7 @@ Events the policy refuses, or that make no sense here, are kept as ``rejected`` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -36,6 +37,7 @@ class Consumer:
         self.db, self.bus, self.policy, self.handlers = db, bus, policy, handlers
         self.tenants = list(tenants)
         self.on_commit = on_commit or (lambda tenant: None)
+        self._subscriptions: dict[str, object] = {}
 
     async def receive(self, tenant: str, body: bytes) -> str:
         """Apply one delivered event; returns ``applied``, ``duplicate`` or ``rejected``."""
@@ -92,7 +94,7 @@ class Consumer:
         while True:
             try:
                 if subscription is None:
-                    subscription = await self.bus.subscription(tenant)
+                    subscription = self._subscriptions[tenant] = await self.bus.subscription(tenant)
                 messages = await subscription.fetch(batch=20, timeout=1.0)
             except nats.errors.TimeoutError:
                 continue
@@ -125,3 +127,10 @@ class Consumer:
     async def run(self) -> None:
         """Run every hosted tenant's loop."""
         await asyncio.gather(*(self.run_tenant(t) for t in self.tenants))
+
+    async def close(self) -> None:
+        """Drop the subscriptions (after the loops stopped), so draining the connection is quick."""
+        for subscription in self._subscriptions.values():
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
+        self._subscriptions.clear()

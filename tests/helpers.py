@@ -1,0 +1,58 @@
+"""Small helpers shared by the API tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+
+from litestar.testing import AsyncTestClient
+
+from duban.accounts.service import DEMO_PASSWORD
+
+
+async def eventually(check: Callable[[], Awaitable[object]], timeout: float = 15.0, what: str = "condition") -> object:
+    """Poll ``check`` until it returns something truthy (events cross NATS asynchronously)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def login(client: AsyncTestClient, tenant: str, username: str) -> dict[str, str]:
+    """Log a demo user in; returns the Authorization header."""
+    response = await client.post("/api/login", json={"tenant": tenant, "username": username,
+                                                      "password": DEMO_PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def plan(units: list[tuple[str, str]] | None = None, **overrides: object) -> dict:
+    """A valid draft plan of a leader's instruction."""
+    body = {
+        "title": "推进淮安东站综合客运枢纽建设",
+        "source_kind": "instruction",
+        "source": {"leader": "市长", "instruction_text": "请抓紧推进，按期完成。", "instructed_on": "2026-11-20"},
+        "content": "加快征地拆迁和配套道路建设。",
+        "requirements": "每周反馈一次进展。",
+        "division": "督查一处",
+        "group": "mayor",
+        "deadline": (date.today() + timedelta(days=30)).isoformat(),
+        "units": [{"unit": u, "role": r} for u, r in (units or [("qingjiangpu", "lead")])],
+    }
+    body.update(overrides)
+    return body
+
+
+async def registered_item(client: AsyncTestClient, inspector: dict, approver: dict, **plan_overrides: object) -> str:
+    """Draft, submit and approve an item; returns its id."""
+    response = await client.post("/api/items", json=plan(**plan_overrides), headers=inspector)
+    assert response.status_code == 201, response.text
+    item_id = response.json()["id"]
+    assert (await client.post(f"/api/items/{item_id}/submit", headers=inspector)).status_code == 200
+    assert (await client.post(f"/api/items/{item_id}/approve", headers=approver)).status_code == 200
+    return item_id
