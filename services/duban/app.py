@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from litestar import Litestar, Request, Response, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -41,7 +41,7 @@ def _archive_error(_: Request, exc: ArchiveError) -> Response:
 
 
 @get("/health", tags=["system"])
-async def health(platform: Platform) -> dict[str, object]:
+async def health(platform: NamedDependency[Platform]) -> dict[str, object]:
     """Liveness: the node answers and which tenants it hosts."""
     return {"status": "ok", "tenants": platform.tenants}
 

@@ -8,9 +8,8 @@ from duban.accounts.repository import AccountRepository
 from duban.accounts.schemas import LoginCreate, LoginRead, MeRead
 from duban.accounts.service import login, token_hash
 from duban.auth import COOKIE
-from duban.context import TenantContext
 from duban.errors import NotAuthenticated
-from duban.platform import Platform
+from duban.web import Ctx, JSONBody, Node
 
 
 class AccountController(Controller):
@@ -18,7 +17,7 @@ class AccountController(Controller):
     tags = ["accounts"]
 
     @post("/login", status_code=200)
-    async def login(self, data: LoginCreate, platform: Platform) -> Response[LoginRead]:
+    async def login(self, data: JSONBody[LoginCreate], platform: Node) -> Response[LoginRead]:
         """Log in to one tenant; answers a bearer token (also set as a cookie)."""
         if data.tenant not in platform.tenants:
             raise NotAuthenticated("用户名或密码错误 (wrong username or password)")
@@ -33,12 +32,12 @@ class AccountController(Controller):
         return response
 
     @post("/logout", status_code=204)
-    async def logout(self, request: Request, ctx: TenantContext) -> None:
+    async def logout(self, request: Request, ctx: Ctx) -> None:
         """End this session."""
         await AccountRepository(ctx.session, ctx.tenant).drop_session(token_hash(request.auth))
 
     @get("/me")
-    async def me(self, ctx: TenantContext) -> MeRead:
+    async def me(self, ctx: Ctx) -> MeRead:
         """The logged-in user and their roles."""
         tenant = ctx.registry.get(ctx.tenant)
         return MeRead(ctx.tenant, tenant.name if tenant else ctx.tenant, ctx.actor.username,

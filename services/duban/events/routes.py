@@ -7,9 +7,10 @@ from typing import Literal
 
 import msgspec
 from litestar import Controller, get
+from litestar.params import FromQuery
 
-from duban.context import TenantContext
 from duban.events.repository import InboxRepository
+from duban.web import Ctx
 
 
 class InboxRead(msgspec.Struct):
@@ -28,8 +29,8 @@ class InboxController(Controller):
     tags = ["events"]
 
     @get("")
-    async def list_inbox(self, ctx: TenantContext,
-                         status: Literal["applied", "rejected"] | None = None) -> list[InboxRead]:
+    async def list_inbox(self, ctx: Ctx,
+                         status: FromQuery[Literal["applied", "rejected"] | None] = None) -> list[InboxRead]:
         """Events this tenant received."""
         ctx.policy.authorize(ctx.actor, "inbox", "read")
         rows = await InboxRepository(ctx.session, ctx.tenant).list(status)

@@ -4,7 +4,6 @@ authorize, call one service function, return."""
 from __future__ import annotations
 
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
 
 from duban.archive import DossierLocation
 from duban.context import TenantContext, today
@@ -27,11 +26,7 @@ from duban.items.schemas import (
     ReturnCreate,
     VerifyRead,
 )
-from duban.platform import Platform
-
-ItemId = str
-Limit = Parameter(ge=1, le=500, default=100)
-StateFilter = Parameter(query="state", default=None, description="only items/assignments in this state")
+from duban.web import Ctx, FromPath, JSONBody, Limit, Node, Offset, StateFilter
 
 
 def _read(ctx: TenantContext, item: Item) -> ItemRead:
@@ -43,21 +38,21 @@ class ItemController(Controller):
     tags = ["items"]
 
     @post("")
-    async def create(self, ctx: TenantContext, data: ItemCreate) -> ItemRead:
+    async def create(self, ctx: Ctx, data: JSONBody[ItemCreate]) -> ItemRead:
         """Draft a supervision plan (立项)."""
         ctx.policy.authorize(ctx.actor, "item", "create")
         return _read(ctx, await service.create_item(ctx, data))
 
     @get("")
-    async def list_items(self, ctx: TenantContext, state_: str | None = StateFilter, limit: int = Limit,
-                         offset: int = Parameter(ge=0, default=0)) -> list[ItemRead]:
+    async def list_items(self, ctx: Ctx, state_: StateFilter = None, limit: Limit = 100,
+                         offset: Offset = 0) -> list[ItemRead]:
         """This tenant's items, newest first."""
         ctx.policy.authorize(ctx.actor, "item", "read")
         items = await ItemRepository(ctx.session, ctx.tenant).list(state_, limit, offset)
         return [_read(ctx, i) for i in items]
 
     @get("/{item_id:str}")
-    async def read(self, ctx: TenantContext, item_id: ItemId) -> ItemDetail:
+    async def read(self, ctx: Ctx, item_id: FromPath[str]) -> ItemDetail:
         """One item with its assignments, feedback and history."""
         ctx.policy.authorize(ctx.actor, "item", "read")
         repo = ItemRepository(ctx.session, ctx.tenant)
@@ -72,37 +67,37 @@ class ItemController(Controller):
         )
 
     @patch("/{item_id:str}")
-    async def update(self, ctx: TenantContext, item_id: ItemId, data: ItemUpdate) -> ItemRead:
+    async def update(self, ctx: Ctx, item_id: FromPath[str], data: JSONBody[ItemUpdate]) -> ItemRead:
         """Change a draft or a rejected plan."""
         ctx.policy.authorize(ctx.actor, "item", "update")
         return _read(ctx, await service.update_item(ctx, item_id, data))
 
     @post("/{item_id:str}/submit", status_code=200)
-    async def submit(self, ctx: TenantContext, item_id: ItemId) -> ItemRead:
+    async def submit(self, ctx: Ctx, item_id: FromPath[str]) -> ItemRead:
         """Send the plan for 审定."""
         ctx.policy.authorize(ctx.actor, "item", "submit")
         return _read(ctx, await service.submit(ctx, item_id))
 
     @post("/{item_id:str}/approve", status_code=200)
-    async def approve(self, ctx: TenantContext, item_id: ItemId, data: Note | None = None) -> ItemRead:
+    async def approve(self, ctx: Ctx, item_id: FromPath[str], data: JSONBody[Note | None] = None) -> ItemRead:
         """审定批准: register the item."""
         ctx.policy.authorize(ctx.actor, "item", "approve")
         return _read(ctx, await service.approve(ctx, item_id, data.note if data else ""))
 
     @post("/{item_id:str}/reject", status_code=200)
-    async def reject(self, ctx: TenantContext, item_id: ItemId, data: Reason) -> ItemRead:
+    async def reject(self, ctx: Ctx, item_id: FromPath[str], data: JSONBody[Reason]) -> ItemRead:
         """Return the plan with a reason."""
         ctx.policy.authorize(ctx.actor, "item", "reject")
         return _read(ctx, await service.reject(ctx, item_id, data.reason))
 
     @post("/{item_id:str}/withdraw", status_code=200)
-    async def withdraw(self, ctx: TenantContext, item_id: ItemId, data: Reason) -> ItemRead:
+    async def withdraw(self, ctx: Ctx, item_id: FromPath[str], data: JSONBody[Reason]) -> ItemRead:
         """Withdraw an item not yet assigned."""
         ctx.policy.authorize(ctx.actor, "item", "withdraw")
         return _read(ctx, await service.withdraw(ctx, item_id, data.reason))
 
     @post("/{item_id:str}/assign", status_code=200)
-    async def assign(self, ctx: TenantContext, item_id: ItemId) -> ItemDetail:
+    async def assign(self, ctx: Ctx, item_id: FromPath[str]) -> ItemDetail:
         """交办 to the planned units."""
         ctx.policy.authorize(ctx.actor, "item", "assign")
         item, assignments = await service.assign(ctx, item_id)
@@ -111,26 +106,26 @@ class ItemController(Controller):
                           [], [])
 
     @post("/{item_id:str}/return", status_code=200)
-    async def return_(self, ctx: TenantContext, item_id: ItemId, data: ReturnCreate) -> ItemRead:
+    async def return_(self, ctx: Ctx, item_id: FromPath[str], data: JSONBody[ReturnCreate]) -> ItemRead:
         """退回重办: send one unit's work back."""
         ctx.policy.authorize(ctx.actor, "item", "return")
         return _read(ctx, await service.return_assignment(ctx, item_id, data.unit, data.reason))
 
     @post("/{item_id:str}/complete", status_code=200)
-    async def complete(self, ctx: TenantContext, item_id: ItemId, data: Note | None = None) -> ItemRead:
+    async def complete(self, ctx: Ctx, item_id: FromPath[str], data: JSONBody[Note | None] = None) -> ItemRead:
         """审核办结: close the item."""
         ctx.policy.authorize(ctx.actor, "item", "complete")
         return _read(ctx, await service.complete(ctx, item_id, data.note if data else ""))
 
     @post("/{item_id:str}/archive", status_code=200)
-    async def archive(self, ctx: TenantContext, item_id: ItemId, platform: Platform) -> ItemRead:
+    async def archive(self, ctx: Ctx, item_id: FromPath[str], platform: Node) -> ItemRead:
         """归档: seal the dossier into the archive."""
         ctx.policy.authorize(ctx.actor, "item", "archive")
         item = await service.archive(ctx, item_id, platform.archive, platform.settings.fonds_code)
         return _read(ctx, item)
 
     @get("/{item_id:str}/archive/verify")
-    async def verify(self, ctx: TenantContext, item_id: ItemId, platform: Platform) -> VerifyRead:
+    async def verify(self, ctx: Ctx, item_id: FromPath[str], platform: Node) -> VerifyRead:
         """Re-read and re-hash the archived dossier."""
         ctx.policy.authorize(ctx.actor, "item", "read")
         item = await ItemRepository(ctx.session, ctx.tenant).get(item_id)
@@ -152,8 +147,8 @@ class AssignmentController(Controller):
     tags = ["assignments"]
 
     @get("")
-    async def queue(self, ctx: TenantContext, state_: str | None = StateFilter, limit: int = Limit,
-                    offset: int = Parameter(ge=0, default=0)) -> list[AssignmentRead]:
+    async def queue(self, ctx: Ctx, state_: StateFilter = None, limit: Limit = 100,
+                    offset: Offset = 0) -> list[AssignmentRead]:
         """This tenant's queue: assignments it received."""
         ctx.policy.authorize(ctx.actor, "assignment", "read")
         day = today()
@@ -161,7 +156,7 @@ class AssignmentController(Controller):
                 await ItemRepository(ctx.session, ctx.tenant).received(state_, limit, offset)]
 
     @get("/{assignment_id:str}")
-    async def read(self, ctx: TenantContext, assignment_id: str) -> AssignmentDetail:
+    async def read(self, ctx: Ctx, assignment_id: FromPath[str]) -> AssignmentDetail:
         """One assignment with its feedback and history."""
         ctx.policy.authorize(ctx.actor, "assignment", "read")
         repo = ItemRepository(ctx.session, ctx.tenant)
@@ -172,20 +167,20 @@ class AssignmentController(Controller):
         )
 
     @post("/{assignment_id:str}/accept", status_code=200)
-    async def accept(self, ctx: TenantContext, assignment_id: str) -> AssignmentRead:
+    async def accept(self, ctx: Ctx, assignment_id: FromPath[str]) -> AssignmentRead:
         """签收."""
         ctx.policy.authorize(ctx.actor, "assignment", "accept")
         return AssignmentRead.of(await service.accept(ctx, assignment_id), today())
 
     @post("/{assignment_id:str}/feedback")
-    async def feedback(self, ctx: TenantContext, assignment_id: str, data: FeedbackCreate) -> FeedbackRead:
+    async def feedback(self, ctx: Ctx, assignment_id: FromPath[str], data: JSONBody[FeedbackCreate]) -> FeedbackRead:
         """反馈 progress or results."""
         ctx.policy.authorize(ctx.actor, "assignment", "feedback")
         return FeedbackRead.of(await service.add_feedback(ctx, assignment_id, data))
 
     @post("/{assignment_id:str}/request-completion", status_code=200)
-    async def request_completion(self, ctx: TenantContext, assignment_id: str,
-                                 data: Note | None = None) -> AssignmentRead:
+    async def request_completion(self, ctx: Ctx, assignment_id: FromPath[str],
+                                 data: JSONBody[Note | None] = None) -> AssignmentRead:
         """办结申请, signed off by the unit's 第一责任人."""
         ctx.policy.authorize(ctx.actor, "assignment", "request_completion")
         a = await service.request_completion(ctx, assignment_id, data.note if data else "")
