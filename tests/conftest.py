@@ -62,7 +62,7 @@ import uuid  # noqa: E402
 from collections.abc import AsyncIterator  # noqa: E402
 
 import asyncpg  # noqa: E402
-from litestar.testing import AsyncTestClient  # noqa: E402
+import httpx  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from duban.app import create_app  # noqa: E402
@@ -126,15 +126,18 @@ async def platform(settings: Settings) -> AsyncIterator[Platform]:
     node = Platform(settings)
     await node.migrate()
     await node.seed_demo()
-    # The test client runs the app on an event loop of its own: connections must not cross loops.
-    await node.db.dispose()
     yield node
     await node.db.dispose()
 
 
 @pytest.fixture
-async def client(platform: Platform) -> AsyncIterator[AsyncTestClient]:
-    """The HTTP API of a running platform (relay and consumers running)."""
-    async with AsyncTestClient(app=create_app(platform)) as test_client:
-        yield test_client
+async def client(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+    """The HTTP API of a running platform (relay and consumers running), in the test's own event loop."""
+    await platform.start()
+    try:
+        transport = httpx.ASGITransport(app=create_app(platform, manage_platform=False))
+        async with httpx.AsyncClient(transport=transport, base_url="http://duban.test") as test_client:
+            yield test_client
+    finally:
+        await platform.stop()
 

@@ -6,14 +6,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
-from litestar.testing import AsyncTestClient
+from httpx import AsyncClient
 
 from duban.accounts.service import DEMO_PASSWORD
 
 
-async def eventually(check: Callable[[], Awaitable[object]], timeout: float = 15.0, what: str = "condition") -> object:
+async def eventually(check: Callable[[], Awaitable[object]], within: float = 15.0, what: str = "condition") -> object:
     """Poll ``check`` until it returns something truthy (events cross NATS asynchronously)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         result = await check()
         if result:
@@ -23,7 +23,7 @@ async def eventually(check: Callable[[], Awaitable[object]], timeout: float = 15
         await asyncio.sleep(0.05)
 
 
-async def login(client: AsyncTestClient, tenant: str, username: str) -> dict[str, str]:
+async def login(client: AsyncClient, tenant: str, username: str) -> dict[str, str]:
     """Log a demo user in; returns the Authorization header."""
     response = await client.post("/api/login", json={"tenant": tenant, "username": username,
                                                       "password": DEMO_PASSWORD})
@@ -48,7 +48,7 @@ def plan(units: list[tuple[str, str]] | None = None, **overrides: object) -> dic
     return body
 
 
-async def registered_item(client: AsyncTestClient, inspector: dict, approver: dict, **plan_overrides: object) -> str:
+async def registered_item(client: AsyncClient, inspector: dict, approver: dict, **plan_overrides: object) -> str:
     """Draft, submit and approve an item; returns its id."""
     response = await client.post("/api/items", json=plan(**plan_overrides), headers=inspector)
     assert response.status_code == 201, response.text

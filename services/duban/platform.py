@@ -4,7 +4,6 @@ event relay and consumer, and the archive."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from duban.accounts.repository import AccountRepository
@@ -93,11 +92,13 @@ class Platform:
 
     async def stop(self) -> None:
         """Stop background work, drain NATS, close the databases."""
+        self.consumer.stop()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=5)
+            for task in stuck:
+                log.warning("background task %s did not stop in time", task.get_name())
         self._tasks = []
         await self.consumer.close()
         await self.bus.close()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-from helpers import eventually, login, plan
 from minio import Minio
 
 from duban.cli import _verify
+from helpers import eventually, login, plan
 
 
 async def test_item_travels_the_whole_path(client, platform, s3_server, settings):

@@ -21,7 +21,7 @@ async def _log_error(exc: Exception) -> None:
 
 
 async def _log_disconnect() -> None:
-    log.warning("nats: disconnected; reconnecting")
+    log.info("nats: disconnected")
 
 
 async def _log_reconnect() -> None:

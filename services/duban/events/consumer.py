@@ -10,7 +10,6 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import msgspec
-import nats.errors
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +37,7 @@ class Consumer:
         self.tenants = list(tenants)
         self.on_commit = on_commit or (lambda tenant: None)
         self._subscriptions: dict[str, object] = {}
+        self._stopping = False
 
     async def receive(self, tenant: str, body: bytes) -> str:
         """Apply one delivered event; returns ``applied``, ``duplicate`` or ``rejected``."""
@@ -91,12 +91,13 @@ class Consumer:
     async def run_tenant(self, tenant: str) -> None:
         """Forever: fetch the tenant's events and apply them in order."""
         subscription = None
-        while True:
+        # A flag, not only cancellation: nats-py's fetch can swallow a cancel and report a timeout.
+        while not self._stopping:
             try:
                 if subscription is None:
                     subscription = self._subscriptions[tenant] = await self.bus.subscription(tenant)
                 messages = await subscription.fetch(batch=20, timeout=1.0)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats.errors.TimeoutError is a subclass; fetch raises both kinds
                 continue
             except asyncio.CancelledError:
                 raise
@@ -127,6 +128,10 @@ class Consumer:
     async def run(self) -> None:
         """Run every hosted tenant's loop."""
         await asyncio.gather(*(self.run_tenant(t) for t in self.tenants))
+
+    def stop(self) -> None:
+        """Ask every loop to end after its current batch."""
+        self._stopping = True
 
     async def close(self) -> None:
         """Drop the subscriptions (after the loops stopped), so draining the connection is quick."""

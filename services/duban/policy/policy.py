@@ -46,6 +46,8 @@ class Policy:
     def __init__(self, policies_dir: Path, registry: Registry) -> None:
         self._roles = casbin.Enforcer(str(policies_dir / "model.conf"), str(policies_dir / "roles.csv"))
         self._events = casbin.Enforcer(str(policies_dir / "events.conf"), str(policies_dir / "events.csv"))
+        # Casbin follows 10 role links by default; a tenant tree may be deeper than that.
+        self._events.get_role_manager().max_hierarchy_level = 64
         for child, parent in registry.tree_edges():
             self._events.add_grouping_policy(child, parent)
         self._decisions: dict[tuple[str, str, str, str], bool] = {}

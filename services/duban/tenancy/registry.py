@@ -130,6 +130,9 @@ def load_registry(path: Path | str) -> Registry:
         raise RegistryError(path, field, problem) from exc
     except msgspec.DecodeError as exc:
         raise RegistryError(path, "(syntax)", f"not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 (save it as UTF-8, not GBK): {exc.reason} at byte {exc.start}"
+        raise RegistryError(path, "(file)", problem) from exc
     return _validate(path, data)
 
 

@@ -1,0 +1,297 @@
+"""The policy layer (Casbin files in policies/): what each role may do inside its tenant, and which
+tenant may send which event to which (第九–十一条)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from duban.accounts.models import ROLES
+from duban.errors import DubanError, Forbidden
+from duban.policy.policy import Actor, Policy
+from duban.tenancy.registry import load_registry
+
+REPO = Path(__file__).resolve().parent.parent
+POLICIES = REPO / "policies"
+
+
+@pytest.fixture
+def policy() -> Policy:
+    # Fresh per test: grants change the enforcer.
+    return Policy(POLICIES, load_registry(REPO / "tenants" / "huaian.toml"))
+
+
+# ---- roles inside a tenant --------------------------------------------------------------------
+# role, object, action, allowed — from REQUIREMENTS (第二条: inspector runs the procedure, approver
+# approves plans; 第十条: chief signs completion off, handler does the work; 第十一条: supervisor sees
+# all of its tenant's work). Denied lines keep the duties apart.
+DECISIONS = [
+    ("inspector", "item", "create", True),
+    ("inspector", "item", "read", True),
+    ("inspector", "item", "update", True),
+    ("inspector", "item", "submit", True),
+    ("inspector", "item", "withdraw", True),
+    ("inspector", "item", "assign", True),
+    ("inspector", "item", "complete", True),
+    ("inspector", "item", "return", True),
+    ("inspector", "item", "archive", True),
+    ("inspector", "assignment", "read", True),
+    ("inspector", "inbox", "read", True),
+    ("inspector", "item", "approve", False),
+    ("inspector", "item", "reject", False),
+    ("inspector", "assignment", "accept", False),
+    ("inspector", "assignment", "request_completion", False),
+    ("approver", "item", "read", True),
+    ("approver", "item", "approve", True),
+    ("approver", "item", "reject", True),
+    ("approver", "assignment", "read", True),
+    ("approver", "item", "assign", False),
+    ("approver", "item", "create", False),
+    ("approver", "item", "update", False),
+    ("approver", "item", "submit", False),
+    ("approver", "item", "archive", False),
+    ("approver", "assignment", "accept", False),
+    ("chief", "item", "read", True),
+    ("chief", "assignment", "read", True),
+    ("chief", "assignment", "request_completion", True),
+    ("chief", "assignment", "accept", False),
+    ("chief", "item", "create", False),
+    ("chief", "item", "approve", False),
+    ("chief", "item", "assign", False),
+    ("leader_in_charge", "assignment", "read", True),
+    ("leader_in_charge", "assignment", "accept", False),
+    ("leader_in_charge", "assignment", "request_completion", False),
+    ("leader_in_charge", "item", "create", False),
+    ("leader_in_charge", "item", "approve", False),
+    ("handler", "assignment", "read", True),
+    ("handler", "assignment", "accept", True),
+    ("handler", "assignment", "feedback", True),
+    ("handler", "assignment", "request_completion", False),
+    ("handler", "item", "create", False),
+    ("handler", "item", "approve", False),
+    ("handler", "item", "assign", False),
+    ("supervisor", "item", "read", True),
+    ("supervisor", "assignment", "read", True),
+    ("supervisor", "inbox", "read", True),
+    ("supervisor", "item", "create", False),
+    ("supervisor", "item", "approve", False),
+    ("supervisor", "item", "assign", False),
+    ("supervisor", "assignment", "accept", False),
+    ("supervisor", "assignment", "request_completion", False),
+]
+
+
+@pytest.mark.parametrize(("role", "obj", "act", "allowed"), DECISIONS,
+                         ids=[f"{r}-{o}:{a}-{'allow' if ok else 'deny'}" for r, o, a, ok in DECISIONS])
+@pytest.mark.parametrize("tenant", ["city", "qingjiangpu"])
+def test_role_decisions(policy: Policy, tenant: str, role: str, obj: str, act: str, allowed: bool) -> None:
+    actor = Actor(tenant, "zhang_san")
+    policy.grant(tenant, "zhang_san", [role])
+    assert policy.can(actor, obj, act) is allowed
+    assert policy.can(actor, obj, act) is allowed, "the cached answer is the same"
+
+
+def test_every_role_has_permissions(policy: Policy) -> None:
+    assert policy.known_roles() == set(ROLES)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("obj", "act"), [("item", "delete"), ("history", "update"), ("history", "delete"),
+                                          ("item", "Read"), ("items", "read"), ("*", "*")])
+def test_nobody_may_delete_records_or_use_wildcards(policy: Policy, role: str, obj: str, act: str) -> None:
+    policy.grant("city", "wang", [role])
+    assert not policy.can(Actor("city", "wang"), obj, act)
+
+
+def test_roles_are_per_tenant(policy: Policy) -> None:
+    policy.grant("city", "alice", ["inspector"])
+    in_city, in_county = Actor("city", "alice"), Actor("qingjiangpu", "alice")
+    assert policy.can(in_city, "item", "create")
+    assert policy.roles_of(in_city) == ["inspector"]
+    assert policy.roles_of(in_county) == []
+    for obj, act in [("item", "create"), ("item", "read"), ("assignment", "read"), ("inbox", "read")]:
+        assert not policy.can(in_county, obj, act), f"{obj}:{act} leaked into another tenant"
+
+
+def test_same_username_in_two_tenants_keeps_separate_roles(policy: Policy) -> None:
+    policy.grant("city", "li", ["approver"])
+    policy.grant("qingjiangpu", "li", ["handler"])
+    city, county = Actor("city", "li"), Actor("qingjiangpu", "li")
+    assert policy.can(city, "item", "approve") and not policy.can(city, "assignment", "accept")
+    assert policy.can(county, "assignment", "accept") and not policy.can(county, "item", "approve")
+    policy.grant("city", "li", [])
+    assert policy.roles_of(city) == []
+    assert policy.roles_of(county) == ["handler"], "re-granting in city leaves the county's grant alone"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_user_named_like_a_role_gets_nothing(policy: Policy, role: str) -> None:
+    # Another user holds the role, so the role is live in the tenant.
+    policy.grant("city", "someone", [role])
+    namesake = Actor("city", role)
+    assert policy.roles_of(namesake) == []
+    for _, obj, act, _allowed in (d for d in DECISIONS if d[0] == role and d[3]):
+        assert not policy.can(namesake, obj, act), f"user {role!r} got {obj}:{act} from its name"
+
+
+def test_user_named_like_a_role_gets_only_its_grants(policy: Policy) -> None:
+    policy.grant("city", "chief", ["handler"])
+    chief = Actor("city", "chief")
+    assert policy.can(chief, "assignment", "accept")
+    assert not policy.can(chief, "assignment", "request_completion")
+
+
+def test_grant_replaces_roles_and_clears_the_cache(policy: Policy) -> None:
+    actor = Actor("city", "zhao")
+    assert not policy.can(actor, "item", "approve")  # cached: denied
+    policy.grant("city", "zhao", ["approver"])
+    assert policy.can(actor, "item", "approve")  # cached: allowed
+    assert not policy.can(actor, "item", "create")
+    policy.grant("city", "zhao", ["inspector"])
+    assert policy.roles_of(actor) == ["inspector"]
+    assert not policy.can(actor, "item", "approve"), "the old role's cached decision survived the re-grant"
+    assert policy.can(actor, "item", "create")
+    policy.grant("city", "zhao", ["inspector", "supervisor"])
+    assert policy.roles_of(actor) == ["inspector", "supervisor"]
+    policy.grant("city", "zhao", [])
+    assert policy.roles_of(actor) == []
+    assert not policy.can(actor, "item", "create")
+
+
+def test_authorize(policy: Policy, caplog: pytest.LogCaptureFixture) -> None:
+    policy.grant("city", "qian", ["approver"])
+    actor = Actor("city", "qian")
+    assert policy.authorize(actor, "item", "approve") is None
+    with caplog.at_level(logging.WARNING, logger="duban.audit"), pytest.raises(Forbidden) as info:
+        policy.authorize(actor, "item", "assign")
+    assert isinstance(info.value, DubanError)
+    assert info.value.status_code == 403
+    assert "item:assign" in info.value.message
+    assert any("city/qian" in r.getMessage() and "item:assign" in r.getMessage() for r in caplog.records), \
+        "denials are audited"
+
+
+def test_actor_subject_and_ref() -> None:
+    actor = Actor("qingjiangpu", "chief", "王局长")
+    assert actor.subject == "u:chief"
+    assert actor.ref == "qingjiangpu/chief"
+
+
+# ---- events between tenants --------------------------------------------------------------------
+DOWN = ["assignment.issued", "assignment.completed", "assignment.returned"]
+UP = ["assignment.accepted", "feedback.submitted", "assignment.completion_requested"]
+
+FLOWS = [
+    # sender, receiver, kind, allowed
+    ("city", "qingjiangpu", "assignment.issued", True),
+    ("city", "fgw", "assignment.issued", True),
+    ("city", "jkq", "assignment.issued", True),
+    ("qingjiangpu", "city", "assignment.issued", False),
+    ("qingjiangpu", "huaian", "assignment.issued", False),
+    ("qingjiangpu", "city", "feedback.submitted", True),
+    ("fgw", "city", "feedback.submitted", True),
+    ("qingjiangpu", "huaian", "feedback.submitted", False),
+    ("city", "qingjiangpu", "feedback.submitted", False),
+    ("qingjiangpu", "city", "unknown.kind", False),
+    ("city", "qingjiangpu", "unknown.kind", False),
+    ("city", "qingjiangpu", "", False),
+    ("city", "qingjiangpu", "ASSIGNMENT.ISSUED", False),
+    ("nowhere", "city", "feedback.submitted", False),
+    ("city", "nowhere", "assignment.issued", False),
+    *[("city", "huaian", kind, True) for kind in DOWN],
+    *[("huaian", "city", kind, False) for kind in DOWN],
+    *[("huaian", "city", kind, True) for kind in UP],
+    *[("city", "huaian", kind, False) for kind in UP],
+    *[("city", "city", kind, False) for kind in DOWN + UP],
+    *[("huaian", "huaian", kind, False) for kind in DOWN + UP],
+]
+
+
+@pytest.mark.parametrize(("sender", "receiver", "kind", "allowed"), FLOWS,
+                         ids=[f"{s}->{r}:{k or 'empty'}" for s, r, k, _ in FLOWS])
+def test_event_flow(policy: Policy, sender: str, receiver: str, kind: str, allowed: bool) -> None:
+    assert policy.may_send(sender, receiver, kind) is allowed
+    assert policy.may_send(sender, receiver, kind) is allowed, "the cached answer is the same"
+
+
+DEEP = """
+[[tenants]]
+code = "city"
+name = "市政府办公室"
+kind = "city_office"
+
+[[tenants]]
+code = "qingjiangpu"
+name = "清江浦区人民政府"
+kind = "county"
+parent = "city"
+
+[[tenants]]
+code = "huaian"
+name = "淮安区人民政府"
+kind = "county"
+parent = "city"
+
+[[tenants]]
+code = "qjp_town"
+name = "清江浦区某街道"
+kind = "town"
+parent = "qingjiangpu"
+
+[[tenants]]
+code = "qjp_village"
+name = "某社区"
+kind = "unit"
+parent = "qjp_town"
+
+[[tenants]]
+code = "ha_town"
+name = "淮安区某镇"
+kind = "town"
+parent = "huaian"
+"""
+
+DEEP_FLOWS = [
+    ("city", "qjp_town", "assignment.issued", True),  # the subtree is transitive
+    ("city", "qjp_village", "assignment.issued", True),
+    ("qingjiangpu", "qjp_town", "assignment.issued", True),
+    ("qingjiangpu", "qjp_village", "assignment.returned", True),
+    ("qjp_town", "qjp_village", "assignment.issued", True),
+    ("qjp_town", "city", "feedback.submitted", True),
+    ("qjp_village", "city", "feedback.submitted", True),
+    ("qjp_town", "qingjiangpu", "feedback.submitted", True),
+    ("qjp_town", "qingjiangpu", "assignment.accepted", True),
+    ("qjp_town", "huaian", "feedback.submitted", False),
+    ("qjp_town", "ha_town", "feedback.submitted", False),
+    ("qjp_town", "huaian", "assignment.issued", False),
+    ("huaian", "qjp_town", "assignment.issued", False),
+    ("ha_town", "qjp_town", "assignment.issued", False),
+    ("qjp_town", "city", "assignment.issued", False),
+    ("qjp_village", "qingjiangpu", "assignment.issued", False),
+    ("city", "qjp_town", "feedback.submitted", False),
+    ("qjp_town", "qjp_town", "assignment.issued", False),
+]
+
+
+@pytest.fixture
+def deep_policy(tmp_path: Path) -> Policy:
+    path = tmp_path / "deep.toml"
+    path.write_text(DEEP, encoding="utf-8")
+    return Policy(POLICIES, load_registry(path))
+
+
+@pytest.mark.parametrize(("sender", "receiver", "kind", "allowed"), DEEP_FLOWS,
+                         ids=[f"{s}->{r}:{k}" for s, r, k, _ in DEEP_FLOWS])
+def test_event_flow_in_a_deeper_tree(deep_policy: Policy, sender: str, receiver: str, kind: str,
+                                     allowed: bool) -> None:
+    assert deep_policy.may_send(sender, receiver, kind) is allowed
+
+
+def test_event_decisions_survive_a_grant(policy: Policy) -> None:
+    # grant() clears the shared decision cache; event decisions must come back the same.
+    assert policy.may_send("city", "qingjiangpu", "assignment.issued")
+    policy.grant("city", "sun", ["inspector"])
+    assert policy.may_send("city", "qingjiangpu", "assignment.issued")
+    assert not policy.may_send("qingjiangpu", "city", "assignment.issued")
