@@ -43,9 +43,10 @@ def main(argv: list[str]) -> None:
         sys.exit(__doc__)
     bin_dir = ensure_venv()
     os.chdir(ROOT)
+    # argv[0] must be the full path: Python finds its venv from it, not from the file it runs.
     if argv[0] == "up":
-        os.execv(bin_dir / "duban", ["duban", "up", *argv[1:]])
-    os.execv(bin_dir / "python", ["python", "-m", "pytest", *argv[1:]])
+        os.execv(bin_dir / "duban", [str(bin_dir / "duban"), "up", *argv[1:]])
+    os.execv(bin_dir / "python", [str(bin_dir / "python"), "-m", "pytest", *argv[1:]])
 
 
 if __name__ == "__main__":

@@ -110,20 +110,27 @@ class Consumer:
                 await self._handle(tenant, message)
 
     async def _handle(self, tenant: str, message) -> None:  # noqa: ANN001
+        """Apply, then ack; on failure nak for a later retry. Never raises: one bad event must not
+        stop the tenant's loop."""
         try:
-            await self.receive(tenant, message.data)
+            try:
+                await self.receive(tenant, message.data)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                deliveries = message.metadata.num_delivered if message.metadata else 1
+                concurrent = isinstance(exc, IntegrityError)  # another node took the same id first
+                log.warning("event at %s failed (delivery %s): %s", tenant, deliveries, exc)
+                if deliveries < MAX_DELIVERIES or concurrent:
+                    await message.nak(delay=min(0.5 * deliveries, 5.0))
+                    return
+                await self.give_up(tenant, message.data, exc)
+            await message.ack()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
-            deliveries = message.metadata.num_delivered if message.metadata else 1
-            concurrent = isinstance(exc, IntegrityError)  # another node took the same id first
-            log.warning("event at %s failed (delivery %s): %s", tenant, deliveries, exc)
-            if deliveries >= MAX_DELIVERIES and not concurrent:
-                await self.give_up(tenant, message.data, exc)
-            else:
-                await message.nak(delay=min(0.5 * deliveries, 5.0))
-                return
-        await message.ack()
+        except Exception:
+            # Not acked: JetStream redelivers after ack_wait, so nothing is lost.
+            log.exception("event at %s could not be settled; it will be redelivered", tenant)
 
     async def run(self) -> None:
         """Run every hosted tenant's loop."""
