@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -56,7 +57,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _exit_on_sigterm() -> None:
+    # uvicorn shuts down gracefully on SIGTERM and then re-raises it; without a handler that would
+    # end the process before our own cleanup (stopping NATS and S3) runs.
+    def terminate(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, terminate)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in ("up", "serve"):
+        _exit_on_sigterm()
     if args.command == "up":
         return up(args.data_dir, args.host, args.port)
     if args.command == "serve":
