@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
 from httpx import AsyncClient
 
 from duban.accounts.service import DEMO_PASSWORD
+from duban.archive import DossierMeta
 
 
 async def eventually(check: Callable[[], Awaitable[object]], within: float = 15.0, what: str = "condition") -> object:
@@ -56,3 +58,60 @@ async def registered_item(client: AsyncClient, inspector: dict, approver: dict, 
     assert (await client.post(f"/api/items/{item_id}/submit", headers=inspector)).status_code == 200
     assert (await client.post(f"/api/items/{item_id}/approve", headers=approver)).status_code == 200
     return item_id
+
+
+def dossier_meta(**changes: object) -> DossierMeta:
+    """Archival metadata of a sample dossier, with some fields changed."""
+    values = dict(
+        fonds="J001",
+        year=2026,
+        retention="permanent",
+        org="city",
+        piece=7,
+        title="关于加快推进老旧小区改造的督查事项",
+        responsible="市政府办公室督查室",
+        date=datetime.date(2026, 3, 14),
+        doc_number="督〔2026〕7号",
+        confidentiality="internal",
+    )
+    values.update(changes)
+    return DossierMeta(**values)
+
+
+# A tenant tree deeper than 淮安's: towns and a community below the counties.
+DEEP_TREE = """
+[[tenants]]
+code = "city"
+name = "市政府办公室"
+kind = "city_office"
+
+[[tenants]]
+code = "qingjiangpu"
+name = "清江浦区人民政府"
+kind = "county"
+parent = "city"
+
+[[tenants]]
+code = "huaian"
+name = "淮安区人民政府"
+kind = "county"
+parent = "city"
+
+[[tenants]]
+code = "qjp_town"
+name = "清江浦区某街道"
+kind = "town"
+parent = "qingjiangpu"
+
+[[tenants]]
+code = "qjp_village"
+name = "某社区"
+kind = "unit"
+parent = "qjp_town"
+
+[[tenants]]
+code = "ha_town"
+name = "淮安区某镇"
+kind = "town"
+parent = "huaian"
+"""

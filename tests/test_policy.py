@@ -12,6 +12,7 @@ from duban.accounts.models import ROLES
 from duban.errors import DubanError, Forbidden
 from duban.policy.policy import Actor, Policy
 from duban.tenancy.registry import load_registry
+from helpers import DEEP_TREE as DEEP
 
 REPO = Path(__file__).resolve().parent.parent
 POLICIES = REPO / "policies"
@@ -215,43 +216,6 @@ def test_event_flow(policy: Policy, sender: str, receiver: str, kind: str, allow
     assert policy.may_send(sender, receiver, kind) is allowed
     assert policy.may_send(sender, receiver, kind) is allowed, "the cached answer is the same"
 
-
-DEEP = """
-[[tenants]]
-code = "city"
-name = "市政府办公室"
-kind = "city_office"
-
-[[tenants]]
-code = "qingjiangpu"
-name = "清江浦区人民政府"
-kind = "county"
-parent = "city"
-
-[[tenants]]
-code = "huaian"
-name = "淮安区人民政府"
-kind = "county"
-parent = "city"
-
-[[tenants]]
-code = "qjp_town"
-name = "清江浦区某街道"
-kind = "town"
-parent = "qingjiangpu"
-
-[[tenants]]
-code = "qjp_village"
-name = "某社区"
-kind = "unit"
-parent = "qjp_town"
-
-[[tenants]]
-code = "ha_town"
-name = "淮安区某镇"
-kind = "town"
-parent = "huaian"
-"""
 
 DEEP_FLOWS = [
     ("city", "qjp_town", "assignment.issued", True),  # the subtree is transitive

@@ -9,6 +9,7 @@ import pytest
 
 from duban.cli import main
 from duban.tenancy.registry import RegistryError, load_registry
+from helpers import DEEP_TREE as DEEP
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "tenants" / "huaian.toml"
@@ -75,38 +76,6 @@ def test_tree_queries_on_the_shipped_registry(registry) -> None:
     assert set(edges) == {(code, "city") for code in non_roots}
 
 
-DEEP = """
-[[tenants]]
-code = "city"
-name = "市政府办公室"
-kind = "city_office"
-
-[[tenants]]
-code = "qingjiangpu"
-name = "清江浦区人民政府"
-kind = "county"
-parent = "city"
-
-[[tenants]]
-code = "huaian"
-name = "淮安区人民政府"
-kind = "county"
-parent = "city"
-
-[[tenants]]
-code = "qjp_town"
-name = "清江浦区某街道"
-kind = "town"
-parent = "qingjiangpu"
-
-[[tenants]]
-code = "qjp_village"
-name = "某社区"
-kind = "unit"
-parent = "qjp_town"
-"""
-
-
 def test_tree_queries_on_a_deeper_tree(tmp_path: Path) -> None:
     path = tmp_path / "deep.toml"
     path.write_text(DEEP, encoding="utf-8")
@@ -120,6 +89,7 @@ def test_tree_queries_on_a_deeper_tree(tmp_path: Path) -> None:
     assert [t.code for t in reg.children("qjp_town")] == ["qjp_village"]
     assert sorted(reg.tree_edges()) == sorted([
         ("qingjiangpu", "city"), ("huaian", "city"), ("qjp_town", "qingjiangpu"), ("qjp_village", "qjp_town"),
+        ("ha_town", "huaian"),
     ])
     assert reg.groups == []
 

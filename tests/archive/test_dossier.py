@@ -9,27 +9,11 @@ import uuid
 
 import pytest
 
-from duban.archive import DossierMeta, build_dossier
+from duban.archive import build_dossier
 from duban.archive.dossier import HAS_SM3, MANIFEST
+from helpers import dossier_meta as meta
 
 ITEM_ID = uuid.UUID("6f1c2a4e-0000-4000-8000-000000000007")
-
-
-def meta(**changes: object) -> DossierMeta:
-    values = dict(
-        fonds="J001",
-        year=2026,
-        retention="permanent",
-        org="city",
-        piece=7,
-        title="关于加快推进老旧小区改造的督查事项",
-        responsible="市政府办公室督查室",
-        date=datetime.date(2026, 3, 14),
-        doc_number="督〔2026〕7号",
-        confidentiality="internal",
-    )
-    values.update(changes)
-    return DossierMeta(**values)
 
 
 def documents() -> dict[str, object]:

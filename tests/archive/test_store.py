@@ -12,28 +12,12 @@ import pytest
 from minio import Minio
 from minio.error import S3Error
 
-from duban.archive import ArchiveError, ArchiveStore, DossierMeta, build_dossier
+from duban.archive import ArchiveError, ArchiveStore, build_dossier
 from duban.archive.dossier import MANIFEST
 from duban.runtime import free_port
+from helpers import dossier_meta as meta
 
 TENANT = "city"
-
-
-def meta(**changes: object) -> DossierMeta:
-    values = dict(
-        fonds="J001",
-        year=2026,
-        retention="permanent",
-        org="city",
-        piece=7,
-        title="关于加快推进老旧小区改造的督查事项",
-        responsible="市政府办公室督查室",
-        date=datetime.date(2026, 3, 14),
-        doc_number="督〔2026〕7号",
-        confidentiality="internal",
-    )
-    values.update(changes)
-    return DossierMeta(**values)
 
 
 def documents(**extra: object) -> dict[str, object]:
