@@ -17,6 +17,7 @@ from duban.errors import Forbidden
 from duban.tenancy.registry import Registry
 
 audit = logging.getLogger("duban.audit")
+MAX_CACHED = 200_000  # decisions kept; every user x permission of a large city fits
 # Casbin logs the whole model and policy at INFO on every load.
 logging.getLogger("casbin").setLevel(logging.WARNING)
 
@@ -77,7 +78,7 @@ class Policy:
         decision = self._decisions.get(key)
         if decision is None:
             decision = bool(self._roles.enforce(actor.subject, actor.tenant, obj, act))
-            self._decisions[key] = decision
+            self._remember(key, decision)
         return decision
 
     def authorize(self, actor: Actor, obj: str, act: str) -> None:
@@ -92,5 +93,10 @@ class Policy:
         decision = self._decisions.get(key)
         if decision is None:
             decision = bool(self._events.enforce(sender, receiver, kind))
-            self._decisions[key] = decision
+            self._remember(key, decision)
         return decision
+
+    def _remember(self, key: tuple[str, str, str, str], decision: bool) -> None:
+        if len(self._decisions) >= MAX_CACHED:
+            self._decisions.clear()  # rare; a full rebuild costs one enforce per question asked again
+        self._decisions[key] = decision
