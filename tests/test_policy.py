@@ -259,3 +259,11 @@ def test_event_decisions_survive_a_grant(policy: Policy) -> None:
     policy.grant("city", "sun", ["inspector"])
     assert policy.may_send("city", "qingjiangpu", "assignment.issued")
     assert not policy.may_send("qingjiangpu", "city", "assignment.issued")
+
+
+def test_every_signed_in_user_may_see_and_end_only_their_session(policy: Policy) -> None:
+    nobody = Actor("qingjiangpu", "new-clerk")  # signed in, no roles yet
+    assert policy.can(nobody, "session", "read") and policy.can(nobody, "session", "delete")
+    for obj, act in [("item", "read"), ("assignment", "read"), ("inbox", "read"), ("session", "create")]:
+        assert not policy.can(nobody, obj, act), (obj, act)
+    assert "*" not in policy.known_roles()  # "*" is not a role anyone can be given

@@ -117,3 +117,10 @@ async def test_openapi_schema_is_served(client):
     assert r.status_code == 200
     paths = r.json()["paths"]
     assert "/api/items/{item_id}/assign" in paths and "/api/assignments/{assignment_id}/accept" in paths
+
+
+async def test_logout_ends_the_session(client):
+    handler = await login(client, "qingjiangpu", "handler")
+    assert (await client.get("/api/me", headers=handler)).json()["roles"] == ["handler"]
+    assert (await client.post("/api/logout", headers=handler)).status_code == 204
+    assert (await client.get("/api/me", headers=handler)).status_code == 401

@@ -34,11 +34,13 @@ class AccountController(Controller):
     @post("/logout", status_code=204)
     async def logout(self, request: Request, ctx: Ctx) -> None:
         """End this session."""
+        ctx.policy.authorize(ctx.actor, "session", "delete")
         await AccountRepository(ctx.session, ctx.tenant).drop_session(token_hash(request.auth))
 
     @get("/me")
     async def me(self, ctx: Ctx) -> MeRead:
         """The logged-in user and their roles."""
+        ctx.policy.authorize(ctx.actor, "session", "read")
         tenant = ctx.registry.get(ctx.tenant)
         return MeRead(ctx.tenant, tenant.name if tenant else ctx.tenant, ctx.actor.username,
                       ctx.actor.display_name, ctx.policy.roles_of(ctx.actor))

@@ -69,7 +69,7 @@ class Policy:
 
     def known_roles(self) -> set[str]:
         """Every role that has at least one permission line."""
-        return {rule[0] for rule in self._roles.get_policy()}
+        return {rule[0] for rule in self._roles.get_policy()} - {"*"}
 
     # -- decisions --------------------------------------------------------------------------------
     def can(self, actor: Actor, obj: str, act: str) -> bool:
