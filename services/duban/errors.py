@@ -36,9 +36,5 @@ class Conflict(DubanError):
     status_code = 409
 
 
-class Unprocessable(DubanError):
-    status_code = 422
-
-
 class ServiceUnavailable(DubanError):
     status_code = 503

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 _PREFIX = "DUBAN_"
@@ -38,7 +38,6 @@ class Settings:
     session_hours: int = 12
     relay_poll_seconds: float = 2.0
     fonds_code: str = "J001"  # 全宗号 of the archive
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -46,8 +45,6 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for f in fields(cls):
-            if f.name == "extra":
-                continue
             raw = env.get(_PREFIX + f.name.upper())
             if raw is None:
                 continue

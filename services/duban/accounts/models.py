@@ -1,5 +1,5 @@
 """People of one tenant, their roles (第十条: chief, leader_in_charge, handler, supervisor; the city's
-inspector and approver, 第二条) and their login sessions."""
+inspector and approver, 第二条) and their login sessions. What a role may do is in policies/roles.csv."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from duban.db.base import Base, UTCDateTime, utcnow
-
-ROLES = ("inspector", "approver", "chief", "leader_in_charge", "handler", "supervisor")
 
 
 class User(Base):

@@ -5,6 +5,11 @@
   tenant; mirrors the unit's progress) and at the unit (``unit`` is this tenant; the unit works it).
 - ``Feedback``: a unit's progress or result report (反馈), kept at the unit and copied up.
 - ``HistoryEntry``: append-only record of every transition (第六、七条: attributed, never edited).
+
+States (service.py moves them, schemas.py lists the source kinds of 第三条):
+item ``draft → pending_approval → registered → assigned → in_progress → completion_review → completed
+→ archived`` plus ``rejected`` and ``withdrawn``; assignment ``issued → accepted → in_progress →
+completion_requested → done`` plus ``returned``.
 """
 
 from __future__ import annotations
@@ -15,14 +20,6 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column
 
 from duban.db.base import Base, UTCDateTime, new_id, utcnow
-
-# 第三条: the six kinds of source.
-SOURCE_KINDS = ("guidance", "major_decision", "meeting_item", "instruction", "suggestion_proposal", "other")
-ITEM_STATES = (
-    "draft", "pending_approval", "rejected", "registered", "assigned", "in_progress",
-    "completion_review", "completed", "archived", "withdrawn",
-)
-ASSIGNMENT_STATES = ("issued", "accepted", "in_progress", "completion_requested", "returned", "done")
 
 
 class Item(Base):

@@ -173,7 +173,6 @@ async def assign(ctx: TenantContext, item_id: str) -> tuple[Item, list[Assignmen
     """交办: one assignment per planned unit, each sent down as an event."""
     repo, item = await _transition(ctx, item_id, ("registered",), "assigned", "assign")
     ref = item_ref(ctx.tenant, item.id)
-    outbox = OutboxRepository(ctx.session, ctx.tenant)
     made = []
     for plan in item.units:
         a = Assignment(
@@ -184,9 +183,8 @@ async def assign(ctx: TenantContext, item_id: str) -> tuple[Item, list[Assignmen
         )
         repo.add_assignment(a)
         repo.record(ref, "issue", ctx.actor.ref, None, "issued", note=a.unit, assignment_id=a.id)
-        await outbox.add(kind="assignment.issued", to_tenant=a.unit, item_ref=ref, actor=ctx.actor.ref,
-                         payload=AssignmentIssued(a.id, a.role, a.title, a.content, a.requirements,
-                                                  a.source_kind, a.deadline, a.serial))
+        await outbox_add(ctx, "assignment.issued", a.unit, ref, AssignmentIssued(
+            a.id, a.role, a.title, a.content, a.requirements, a.source_kind, a.deadline, a.serial))
         made.append(a)
     return item, made
 
@@ -195,12 +193,10 @@ async def complete(ctx: TenantContext, item_id: str, note: str = "") -> Item:
     """审核办结: every unit asked for completion; the item is done and the units are told."""
     repo, item = await _transition(ctx, item_id, ("completion_review",), "completed", "complete", note)
     ref = item_ref(ctx.tenant, item.id)
-    outbox = OutboxRepository(ctx.session, ctx.tenant)
     for a in await repo.assignments_of(item.id):
         before = _move(a, ("completion_requested",), "done", "complete")
         repo.record(ref, "complete", ctx.actor.ref, before, "done", assignment_id=a.id)
-        await outbox.add(kind="assignment.completed", to_tenant=a.unit, item_ref=ref, actor=ctx.actor.ref,
-                         payload=AssignmentCompleted(a.id))
+        await outbox_add(ctx, "assignment.completed", a.unit, ref, AssignmentCompleted(a.id))
     return item
 
 
