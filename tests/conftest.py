@@ -117,6 +117,7 @@ def settings(tmp_path: Path, database_url: str, nats_server: NatsServerProcess, 
         policies_dir=REPO / "policies", hosted_tenants=TEST_TENANTS, nats_url=nats_server.url,
         s3_endpoint=s3_server.endpoint, s3_access_key=s3_server.access_key, s3_secret_key=s3_server.secret_key,
         s3_bucket_prefix=f"t{uuid.uuid4().hex[:10]}", relay_poll_seconds=0.5,
+        password_cost=10,  # cheap hashes: tests log in often; production keeps the default
     )
 
 

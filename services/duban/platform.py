@@ -75,7 +75,8 @@ class Platform:
                 repo = AccountRepository(session, code)
                 if not await repo.all_with_roles():
                     for username, name, roles in accounts:
-                        await create_user(repo, self.policy, username, name, DEMO_PASSWORD, roles)
+                        await create_user(repo, self.policy, username, name, DEMO_PASSWORD, roles,
+                                          cost=self.settings.password_cost)
             logins += [(code, username, roles) for username, _, roles in accounts]
         return logins
 

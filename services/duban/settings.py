@@ -36,6 +36,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     session_hours: int = 12
+    # scrypt cost as log2(N) for new password hashes; each hash records its own, so changing it
+    # later only affects new passwords.
+    password_cost: int = 14
     relay_poll_seconds: float = 2.0
     fonds_code: str = "J001"  # 全宗号 of the archive
 

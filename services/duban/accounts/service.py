@@ -14,16 +14,18 @@ from duban.db.base import utcnow
 from duban.errors import InvalidInput, NotAuthenticated
 from duban.policy.policy import Actor, Policy
 
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_R, _P = 8, 1
 DEMO_PASSWORD = "duban-demo"
 
 
-def hash_password(password: str) -> str:
-    """A salted scrypt hash, self-describing so the parameters can change later."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+def hash_password(password: str, cost: int = 14) -> str:
+    """A salted scrypt hash (N = 2**cost), self-describing so the parameters can change later."""
+    if not 10 <= cost <= 20:
+        raise InvalidInput(f"password cost must be between 10 and 20, not {cost}")
+    salt, n = secrets.token_bytes(16), 2**cost
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, n=n, r=_R, p=_P, maxmem=256 * n * _R)
     b64 = base64.b64encode
-    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${b64(salt).decode()}${b64(digest).decode()}"
+    return f"scrypt${n}${_R}${_P}${b64(salt).decode()}${b64(digest).decode()}"
 
 
 def verify_password(password: str, stored: str) -> bool:
@@ -36,9 +38,13 @@ def verify_password(password: str, stored: str) -> bool:
         return False
     expected = base64.b64decode(digest)
     actual = hashlib.scrypt(
-        password.encode(), salt=base64.b64decode(salt), dklen=len(expected), n=int(n), r=int(r), p=int(p)
+        password.encode(), salt=base64.b64decode(salt), dklen=len(expected), n=int(n), r=int(r), p=int(p),
+        maxmem=256 * int(n) * int(r),
     )
     return hmac.compare_digest(actual, expected)
+
+
+_DUMMY_HASH = hash_password("not a password")
 
 
 def token_hash(token: str) -> str:
@@ -66,7 +72,7 @@ async def login(repo: AccountRepository, policy: Policy, username: str, password
     """Check the password and open a session."""
     user = await repo.by_username(username)
     # Hash even for unknown users so timing doesn't tell which usernames exist.
-    ok = verify_password(password, user.password_hash if user else hash_password("x"))
+    ok = verify_password(password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not ok or not user.active:
         raise NotAuthenticated("用户名或密码错误 (wrong username or password)")
     token = f"{repo.tenant}.{secrets.token_urlsafe(32)}"
@@ -85,13 +91,14 @@ async def authenticate(repo: AccountRepository, token: str) -> Actor:
 
 
 async def create_user(
-    repo: AccountRepository, policy: Policy, username: str, display_name: str, password: str, roles: list[str]
+    repo: AccountRepository, policy: Policy, username: str, display_name: str, password: str, roles: list[str],
+    cost: int = 14,
 ) -> None:
     """Add a user with roles (roles must exist in the policy files)."""
     unknown = sorted(set(roles) - policy.known_roles())
     if unknown:
         raise InvalidInput(f"未知角色 (unknown roles): {', '.join(unknown)}")
-    await repo.add(username, display_name, hash_password(password), roles)
+    await repo.add(username, display_name, hash_password(password, cost), roles)
     policy.grant(repo.tenant, username, roles)
 
 
