@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from duban.accounts.service import DEMO_PASSWORD
+from duban.runtime import NatsServerProcess
 from duban.runtime.ports import free_port
 from helpers import plan
 
@@ -298,3 +299,18 @@ def test_duban_up_refuses_a_busy_port_and_starts_nothing(tmp_path: Path) -> None
     assert _processes_using(data) == {}
     assert not (data / "runtime.json").exists()
     assert not (data / "nats").exists() and not (data / "s3").exists()
+
+
+def test_duban_up_refuses_a_data_dir_in_use(tmp_path: Path) -> None:
+    """A second `duban up` on a data dir whose servers are running says so, without a traceback."""
+    data = tmp_path / "data"
+    holder = NatsServerProcess(data / "nats")  # what a running `duban up` holds
+    holder.start()
+    try:
+        result = subprocess.run([str(DUBAN), "up", "--data-dir", str(data), "--port", str(free_port())],
+                                capture_output=True, text=True, timeout=120, cwd=REPO)
+    finally:
+        holder.stop()
+    assert result.returncode == 2, result.stderr
+    assert "another `duban up`" in result.stderr and str(data) in result.stderr
+    assert "Traceback" not in result.stderr

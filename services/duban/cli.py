@@ -209,8 +209,12 @@ def up(data_dir: Path | None, host: str | None, port: int | None) -> int:
         print(f"starting NATS and the S3 archive store in {data} ...", flush=True)
         # Started from this (main) thread on purpose: the children's parent-death signal fires
         # when the *thread* that spawned them ends.
-        nats.start()
-        s3.start()
+        try:
+            nats.start()
+            s3.start()
+        except RuntimeError as exc:
+            raise DubanError(f"cannot start the embedded servers: {exc} — is another `duban up` using "
+                             f"{data}? Stop it, or choose another --data-dir") from exc
         settings = settings.with_(data_dir=data, nats_url=nats.url, s3_endpoint=s3.endpoint,
                                   s3_access_key=access, s3_secret_key=secret)
         runtime_file.write_text(json.dumps({
