@@ -22,7 +22,7 @@ STAMP = VENV / ".installed-from"
 
 def ensure_venv() -> Path:
     """Create or refresh the virtual environment; returns its bin directory."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 — this file runs under whatever python3 a newcomer has
         sys.exit(f"Python 3.11 or newer is needed (this is {sys.version.split()[0]})")
     bin_dir = VENV / "bin"
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
