@@ -80,10 +80,9 @@ class Policy:
     def can(self, actor: Actor, obj: str, act: str) -> bool:
         """May the actor do ``act`` on ``obj`` in its own tenant?"""
         key = (actor.subject, actor.tenant, obj, act)
-        decision = self._decisions.get(key)
+        decision = self._decisions.get(key)  # the hot path: a dict lookup, nothing else
         if decision is None:
-            decision = bool(self._roles.enforce(actor.subject, obj, act, actor.tenant))
-            self._remember(key, decision)
+            decision = self._remember(key, self._roles.enforce(actor.subject, obj, act, actor.tenant))
         return decision
 
     def authorize(self, actor: Actor, obj: str, act: str) -> None:
@@ -97,11 +96,11 @@ class Policy:
         key = ("event", sender, receiver, kind)
         decision = self._decisions.get(key)
         if decision is None:
-            decision = bool(self._events.enforce(kind, sender, receiver))
-            self._remember(key, decision)
+            decision = self._remember(key, self._events.enforce(kind, sender, receiver))
         return decision
 
-    def _remember(self, key: tuple[str, str, str, str], decision: bool) -> None:
+    def _remember(self, key: tuple[str, str, str, str], decision: object) -> bool:
         if len(self._decisions) >= MAX_CACHED:
             self._decisions.clear()  # rare; a full rebuild costs one enforce per question asked again
-        self._decisions[key] = decision
+        self._decisions[key] = bool(decision)
+        return bool(decision)
