@@ -42,6 +42,7 @@ DECISIONS = [
     ("inspector", "item", "archive", True),
     ("inspector", "assignment", "read", True),
     ("inspector", "inbox", "read", True),
+    ("inspector", "inbox", "replay", True),  # the 督查室 operates the platform (REQUIREMENTS, 第二条)
     ("inspector", "item", "approve", False),
     ("inspector", "item", "reject", False),
     ("inspector", "assignment", "accept", False),
@@ -78,6 +79,10 @@ DECISIONS = [
     ("supervisor", "item", "read", True),
     ("supervisor", "assignment", "read", True),
     ("supervisor", "inbox", "read", True),
+    ("supervisor", "inbox", "replay", True),  # a tenant's own 督查机构 operates its inbox
+    ("handler", "inbox", "replay", False),
+    ("chief", "inbox", "replay", False),
+    ("approver", "inbox", "replay", False),
     ("supervisor", "item", "create", False),
     ("supervisor", "item", "approve", False),
     ("supervisor", "item", "assign", False),

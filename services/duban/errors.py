@@ -38,3 +38,10 @@ class Conflict(DubanError):
 
 class ServiceUnavailable(DubanError):
     status_code = 503
+
+
+class Refused(DubanError):
+    """An event the receiver will not take from its sender at all (it holds no standing for it here):
+    kept as rejected, unlike a ``Conflict``, which is kept for an operator to replay."""
+
+    status_code = 403

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from duban.accounts.repository import AccountRepository
 from duban.accounts.service import DEMO_PASSWORD, create_user, demo_accounts, load_grants
@@ -13,6 +14,7 @@ from duban.db.database import Database
 from duban.errors import InvalidInput
 from duban.events.bus import Bus
 from duban.events.consumer import Consumer
+from duban.events.inbox import Inbox
 from duban.events.relay import Relay
 from duban.items.events import HANDLERS
 from duban.policy.policy import Policy
@@ -52,13 +54,14 @@ class Platform:
         self.tenants = hosted_tenants(settings, self.registry)
         self.db = Database(settings, self.tenants)
         self.policy = Policy(settings.policies_dir, self.registry)
-        self.bus = Bus(settings.nats_url, settings.nats_stream, settings.nats_replicas)
+        self.bus = Bus(settings.nats_url, settings.nats_stream, settings.nats_replicas, settings.nats_ack_wait)
         self.archive = ArchiveStore(
             settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key,
             secure=settings.s3_secure, bucket_prefix=settings.s3_bucket_prefix,
         )
         self.relay = Relay(self.db, self.bus, self.tenants, settings.relay_poll_seconds)
-        self.consumer = Consumer(self.db, self.bus, self.policy, HANDLERS, self.tenants, on_commit=self.relay.wake)
+        self.inbox = Inbox(self.db, self.policy, HANDLERS, timedelta(minutes=settings.gap_alert_minutes))
+        self.consumer = Consumer(self.db, self.bus, self.inbox, self.tenants, on_commit=self.relay.wake)
         self._tasks: list[asyncio.Task] = []
 
     async def migrate(self) -> None:

@@ -40,6 +40,11 @@ class Settings:
     # later only affects new passwords.
     password_cost: int = 14
     relay_poll_seconds: float = 2.0
+    # Seconds before JetStream hands an unacknowledged event to the consumer again: how soon a
+    # restarted node gets back what it was working on when it died (in-progress acks keep slow work).
+    nats_ack_wait: float = 5.0
+    # A received event waiting this long for an earlier one of its item is raised to the operator.
+    gap_alert_minutes: float = 10.0
     fonds_code: str = "J001"  # 全宗号 of the archive
 
     @classmethod

@@ -2,10 +2,11 @@
 
 from duban.accounts.models import LoginSession, User, UserRole
 from duban.db.base import Base
-from duban.events.models import InboxEvent, OutboxEvent
+from duban.events.models import InboxEvent, InboxStream, OutboxEvent
 from duban.items.models import Assignment, Feedback, HistoryEntry, Item
+from duban.numbering.models import Counter
 
 __all__ = [
-    "Assignment", "Base", "Feedback", "HistoryEntry", "InboxEvent", "Item", "LoginSession",
-    "OutboxEvent", "User", "UserRole",
+    "Assignment", "Base", "Counter", "Feedback", "HistoryEntry", "InboxEvent", "InboxStream", "Item",
+    "LoginSession", "OutboxEvent", "User", "UserRole",
 ]

@@ -36,8 +36,8 @@ def durable_name(tenant: str) -> str:
 class Bus:
     """A JetStream connection with the platform's stream and consumers."""
 
-    def __init__(self, url: str, stream: str = "DUBAN", replicas: int = 1) -> None:
-        self.url, self.stream, self.replicas = url, stream, replicas
+    def __init__(self, url: str, stream: str = "DUBAN", replicas: int = 1, ack_wait: float = 5.0) -> None:
+        self.url, self.stream, self.replicas, self.ack_wait = url, stream, replicas, ack_wait
         self.nc: nats.NATS | None = None
         self.js = None
 
@@ -68,14 +68,20 @@ class Bus:
         return bool(ack.duplicate)
 
     async def subscription(self, tenant: str):  # noqa: ANN201
-        """The tenant's durable pull subscription (created on first use)."""
-        return await self.js.pull_subscribe(
-            f"{SUBJECT_ROOT}.{tenant}.>", durable=durable_name(tenant), stream=self.stream,
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL, ack_wait=30.0,
-                max_deliver=-1,
-            ),
+        """The tenant's durable pull subscription (created on first use; an existing consumer whose
+        ``ack_wait`` differs from the setting is updated in place, keeping its position)."""
+        subject, durable = f"{SUBJECT_ROOT}.{tenant}.>", durable_name(tenant)
+        config = ConsumerConfig(
+            durable_name=durable, name=durable, filter_subject=subject, ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL, ack_wait=self.ack_wait, max_deliver=-1,
         )
+        try:
+            info = await self.js.consumer_info(self.stream, durable)
+        except NotFoundError:
+            info = None
+        if info is None or info.config.ack_wait != self.ack_wait:
+            await self.js.add_consumer(self.stream, config)
+        return await self.js.pull_subscribe_bind(durable=durable, stream=self.stream)
 
     async def close(self) -> None:
         """Drain and close the connection."""

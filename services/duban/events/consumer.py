@@ -1,102 +1,76 @@
-"""NATS → inbox. For each message: in one transaction, record the event id in the inbox and apply
-its effect; then ack. A second delivery of the same id changes nothing but a duplicate counter.
-Events the policy refuses, or that make no sense here, are kept as ``rejected`` for the operator."""
+"""NATS → inbox. Each message is taken by ``Inbox.receive`` (one transaction: inbox row, order, effect),
+then acked. What can go wrong on the way is the transport's business here:
+
+- A node that dies holding fetched, unacked messages gets them back after the consumer's ``ack_wait``.
+  That is kept short (``nats_ack_wait``, default 5 s) so a restarted node resumes in seconds; while a
+  batch is being worked on, every message still waiting in it is told ``in progress`` regularly, so a
+  slow batch is not redelivered behind our back.
+- A failure that is not the event's fault (the database away, a lost race with another node) is
+  nak'ed and retried; after ``MAX_DELIVERIES`` the event is kept as a conflict for an operator.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 
 import msgspec
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from duban.db.database import Database
-from duban.errors import DubanError
 from duban.events.bus import Bus
-from duban.events.envelope import Envelope, decode, payload_of
+from duban.events.envelope import decode
+from duban.events.inbox import Inbox
+from duban.events.models import CONFLICT, REJECTED
 from duban.events.repository import InboxRepository
-from duban.policy.policy import Policy
 
 log = logging.getLogger("duban.events")
 
-Handler = Callable[[AsyncSession, str, Envelope, msgspec.Struct], Awaitable[None]]
 MAX_DELIVERIES = 5
+BATCH = 20
 
 
 class Consumer:
-    """Reads each hosted tenant's durable consumer and applies events through the handlers."""
+    """Reads each hosted tenant's durable consumer and hands every event to the inbox."""
 
-    def __init__(
-        self, db: Database, bus: Bus, policy: Policy, handlers: dict[str, Handler], tenants: list[str],
-        on_commit: Callable[[str], None] | None = None,
-    ) -> None:
-        self.db, self.bus, self.policy, self.handlers = db, bus, policy, handlers
+    def __init__(self, db: Database, bus: Bus, inbox: Inbox, tenants: list[str],
+                 on_commit=None, watch_seconds: float = 60.0) -> None:  # noqa: ANN001
+        self.db, self.bus, self.inbox = db, bus, inbox
         self.tenants = list(tenants)
         self.on_commit = on_commit or (lambda tenant: None)
+        self.watch_seconds = watch_seconds
         self._subscriptions: dict[str, object] = {}
         self._stopping = False
+        self._raised: dict[tuple[str, str, str], object] = {}
 
     async def receive(self, tenant: str, body: bytes) -> str:
-        """Apply one delivered event; returns ``applied``, ``duplicate`` or ``rejected``."""
-        try:
-            envelope = decode(body)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            async with self.db.transaction(tenant) as session:
-                InboxRepository(session, tenant).add(None, body, "rejected", f"undecodable: {exc}")
-            return "rejected"
-        async with self.db.transaction(tenant) as session:
-            inbox = InboxRepository(session, tenant)
-            seen = await inbox.get(envelope.id)
-            if seen is not None:
-                seen.duplicates += 1
-                return "duplicate"
-            reason = self._refusal(tenant, envelope)
-            if reason is None:
-                try:
-                    payload = payload_of(envelope)
-                    async with session.begin_nested():
-                        await self.handlers[envelope.kind](session, tenant, envelope, payload)
-                except (msgspec.ValidationError, DubanError) as exc:
-                    reason = getattr(exc, "message", None) or str(exc)
-            inbox.add(envelope, body, "rejected" if reason else "applied", reason)
-            if reason:
-                log.warning("event %s (%s from %s) rejected at %s: %s",
-                            envelope.id, envelope.kind, envelope.from_tenant, tenant, reason)
+        """Take one event (also used by tests to deliver by hand)."""
+        outcome = await self.inbox.receive(tenant, body)
         self.on_commit(tenant)
-        return "rejected" if reason else "applied"
-
-    def _refusal(self, tenant: str, envelope: Envelope) -> str | None:
-        if envelope.to_tenant != tenant:
-            return f"addressed to {envelope.to_tenant}, delivered to {tenant}"
-        if envelope.kind not in self.handlers:
-            return f"unknown event kind {envelope.kind!r}"
-        if not self.policy.may_send(envelope.from_tenant, tenant, envelope.kind):
-            return f"{envelope.from_tenant} may not send {envelope.kind} to {tenant}"
-        return None
+        return outcome
 
     async def give_up(self, tenant: str, body: bytes, error: BaseException) -> None:
-        """Keep an event that failed every delivery as rejected, so it is seen, not lost."""
+        """Keep an event that failed every delivery, so it is seen and can be replayed, not lost."""
         try:
-            envelope: Envelope | None = decode(body)
+            envelope = decode(body)
         except (msgspec.ValidationError, msgspec.DecodeError):
             envelope = None
         async with self.db.transaction(tenant) as session:
             inbox = InboxRepository(session, tenant)
             if envelope is None or await inbox.get(envelope.id) is None:
-                inbox.add(envelope, body, "rejected", f"failed {MAX_DELIVERIES} times: {error}")
+                inbox.add(envelope, body, CONFLICT if envelope else REJECTED,
+                          f"failed {MAX_DELIVERIES} times: {error}")
 
     async def run_tenant(self, tenant: str) -> None:
-        """Forever: fetch the tenant's events and apply them in order."""
+        """Forever: fetch the tenant's events and take them one by one."""
         subscription = None
         # A flag, not only cancellation: nats-py's fetch can swallow a cancel and report a timeout.
         while not self._stopping:
             try:
                 if subscription is None:
                     subscription = self._subscriptions[tenant] = await self.bus.subscription(tenant)
-                messages = await subscription.fetch(batch=20, timeout=1.0)
+                messages = await subscription.fetch(batch=BATCH, timeout=1.0)
             except TimeoutError:  # nats.errors.TimeoutError is a subclass; fetch raises both kinds
                 continue
             except asyncio.CancelledError:
@@ -106,19 +80,38 @@ class Consumer:
                 subscription = None
                 await asyncio.sleep(0.5)
                 continue
-            for message in messages:
-                await self._handle(tenant, message)
+            waiting = list(messages)
+            keeper = asyncio.create_task(self._keep_in_progress(waiting))
+            try:
+                while waiting:
+                    await self._handle(tenant, waiting[0])
+                    waiting.pop(0)
+            finally:
+                keeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await keeper
+
+    async def _keep_in_progress(self, waiting: list) -> None:
+        """Tell the server, every third of ``ack_wait``, that the fetched messages are being worked on."""
+        while True:
+            await asyncio.sleep(self.bus.ack_wait / 3)
+            for message in list(waiting):
+                with contextlib.suppress(Exception):
+                    await message.in_progress()
 
     async def _handle(self, tenant: str, message) -> None:  # noqa: ANN001
-        """Apply, then ack; on failure nak for a later retry. Never raises: one bad event must not
+        """Take, then ack; on failure nak for a later retry. Never raises: one bad event must not
         stop the tenant's loop."""
+        deliveries = message.metadata.num_delivered if message.metadata else 1
+        if deliveries > 1:
+            log.info("consumer %s: redelivered event (delivery %s, stream seq %s)", tenant, deliveries,
+                     message.metadata.sequence.stream if message.metadata else "?")
         try:
             try:
                 await self.receive(tenant, message.data)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                deliveries = message.metadata.num_delivered if message.metadata else 1
                 concurrent = isinstance(exc, IntegrityError)  # another node took the same id first
                 log.warning("event at %s failed (delivery %s): %s", tenant, deliveries, exc)
                 if deliveries < MAX_DELIVERIES or concurrent:
@@ -132,9 +125,30 @@ class Consumer:
             # Not acked: JetStream redelivers after ack_wait, so nothing is lost.
             log.exception("event at %s could not be settled; it will be redelivered", tenant)
 
+    async def watch(self) -> None:
+        """Forever: raise every gap that stays open past the alert setting (once per gap) and log
+        how many conflicts wait for an operator."""
+        while not self._stopping:
+            for tenant in self.tenants:
+                with contextlib.suppress(Exception):
+                    await self._raise_overdue(tenant)
+            await asyncio.sleep(self.watch_seconds)
+
+    async def _raise_overdue(self, tenant: str) -> None:
+        async with self.db.transaction(tenant) as session:
+            gaps = await self.inbox.gaps(session, tenant)
+        for gap in gaps:
+            key = (tenant, gap.item_ref, gap.from_tenant)
+            if gap.overdue and self._raised.get(key) != gap.missing:
+                self._raised[key] = gap.missing
+                log.error("inbox %s: events of %s from %s are waiting since %s for seq %s that has not come "
+                          "(see `duban inbox gaps %s`)", tenant, gap.item_ref, gap.from_tenant,
+                          gap.waiting_since.isoformat(timespec="seconds"), gap.missing or "(rejected)", tenant)
+
     async def run(self) -> None:
-        """Run every hosted tenant's loop."""
-        await asyncio.gather(*(self.run_tenant(t) for t in self.tenants))
+        """Run every hosted tenant's loop and the watch (again after a ``stop``: a platform can restart)."""
+        self._stopping = False
+        await asyncio.gather(self.watch(), *(self.run_tenant(t) for t in self.tenants))
 
     def stop(self) -> None:
         """Ask every loop to end after its current batch."""

@@ -1,11 +1,13 @@
 """What an incoming event does to this tenant's items (called by the consumer inside the inbox
-transaction; raising a ``DubanError`` keeps the event as rejected and undoes its effect)."""
+transaction, in order per item and sender). Raising undoes the event's effect: ``Refused`` when the
+sender has no standing for it here (kept as rejected), ``Conflict`` when this tenant's copy is in a state
+the event cannot apply to (kept as a conflict an operator can replay)."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from duban.errors import Conflict
+from duban.errors import Conflict, Refused
 from duban.events.envelope import (
     AssignmentAccepted,
     AssignmentCompleted,
@@ -37,7 +39,7 @@ async def _issued_by_us(repo: ItemRepository, env: Envelope, assignment_id: str)
     a = await repo.find_assignment(assignment_id)
     # Answers are accepted only from the unit the assignment went to (feedback goes only to the assigner).
     if a is None or a.assigner != repo.tenant or a.unit != env.from_tenant:
-        raise Conflict(f"{env.from_tenant} holds no assignment {assignment_id} issued by {repo.tenant}")
+        raise Refused(f"{env.from_tenant} holds no assignment {assignment_id} issued by {repo.tenant}")
     return a
 
 
@@ -82,7 +84,7 @@ async def _ours(
     repo = ItemRepository(session, tenant)
     a = await repo.find_assignment(assignment_id)
     if a is None or a.unit != tenant or a.assigner != env.from_tenant:
-        raise Conflict(f"no assignment {assignment_id} from {env.from_tenant} here")
+        raise Refused(f"no assignment {assignment_id} from {env.from_tenant} here")
     return repo, a
 
 

@@ -31,10 +31,6 @@ class ItemRepository:
             query = query.where(Item.state == state)
         return list(await self.session.scalars(query))
 
-    async def serials_of_year(self, year: int) -> list[str]:
-        """Serials already given in a year (``YYYY-NNNN``)."""
-        return list(await self.session.scalars(select(Item.serial).where(Item.serial.like(f"{year}-%"))))
-
     # -- assignments ---------------------------------------------------------------------------
     def add_assignment(self, assignment: Assignment) -> None:
         self.session.add(assignment)

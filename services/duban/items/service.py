@@ -33,6 +33,7 @@ from duban.items.schemas import (
     ItemUpdate,
     UnitPlan,
 )
+from duban.numbering.repository import CounterRepository
 
 STATE_LABELS = {
     "draft": "草稿", "pending_approval": "待审定", "rejected": "已退回修改", "registered": "已立项",
@@ -150,8 +151,7 @@ async def approve(ctx: TenantContext, item_id: str, note: str = "") -> Item:
     """审定批准: the plan becomes an item and gets its serial number."""
     repo, item = await _transition(ctx, item_id, ("pending_approval",), "registered", "approve", note)
     year = today().year
-    taken = await repo.serials_of_year(year)
-    number = max((int(s.split("-")[1]) for s in taken if s), default=0) + 1
+    number = await CounterRepository(ctx.session, ctx.tenant).next(f"item_serial:{year}")
     item.serial, item.reject_reason = f"{year}-{number:04d}", None
     return item
 
