@@ -20,6 +20,7 @@ from duban.db.database import Database, schema_name
 from duban.db.migrate import alembic_config, check_tenant, downgrade_tenant, upgrade_tenant
 from duban.db.models import Base
 from duban.items.models import HistoryEntry
+from duban.numbering.repository import CounterRepository
 from duban.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -261,3 +262,40 @@ async def test_alembic_upgrade_from_the_command_line(db: Database, backend: str,
     for tenant in TENANTS:
         assert await version_of(db, tenant) == [HEAD]
         await check_tenant(db, tenant)
+
+
+# ---- 0002: counters and streams carried over from existing rows -----------------------------------
+
+
+async def test_0002_carries_numbers_and_streams_over(db: Database, backend: str) -> None:
+    await upgrade_tenant(db, "city", "0001")
+    now = "2026-11-20 08:00:00+00:00"
+    item = ("INSERT INTO items (id, serial, title, content, requirements, source_kind, source, division, "
+            "group_code, deadline, units, confidentiality, retention, state, created_by, created_at, updated_at) "
+            "VALUES ('{id}', {serial}, '事项', '', '', 'other', '{{}}', '督查一处', 'mayor', '2026-12-31', '[]', "
+            "'internal', '30y', 'registered', 'city/inspector', '" + now + "', '" + now + "')")
+    for n, serial in enumerate(["'2026-0007'", "'2026-0003'", "'2025-0041'", "NULL"]):
+        await raw_sql(db, "city", item.format(id=f"i{n}", serial=serial))
+    outbox = ("INSERT INTO outbox (id, kind, to_tenant, item_ref, seq, body, created_at) "
+              "VALUES ('{id}', 'assignment.issued', '{to}', 'city/i0', {seq}, '{{}}', '" + now + "')")
+    for event_id, to, seq in [("o1", "qingjiangpu", 1), ("o2", "huaian", 2), ("o3", "qingjiangpu", 3)]:
+        await raw_sql(db, "city", outbox.format(id=event_id, to=to, seq=seq))
+    inbox = ("INSERT INTO inbox (id, kind, from_tenant, item_ref, status, duplicates, body, received_at) "
+             "VALUES ('{id}', 'feedback.submitted', 'qingjiangpu', 'city/i0', '{status}', 0, '{body}', '" + now + "')")
+    for event_id, status, seq in [("e1", "applied", 2), ("e2", "applied", 5), ("e3", "rejected", 9)]:
+        await raw_sql(db, "city", inbox.format(id=event_id, status=status, body=f'{{"seq": {seq}}}'))
+    await raw_sql(db, "city", inbox.format(id="e4", status="rejected", body="not json"))
+
+    await upgrade_tenant(db, "city")
+    counters = dict(zip(await raw_sql(db, "city", "SELECT key FROM counters ORDER BY key"),
+                        await raw_sql(db, "city", "SELECT value FROM counters ORDER BY key"), strict=True))
+    assert counters == {"item_serial:2025": 41, "item_serial:2026": 7, "outbox_seq:huaian:city/i0": 2,
+                        "outbox_seq:qingjiangpu:city/i0": 3}
+    assert await raw_sql(db, "city", "SELECT last_seq FROM inbox_streams WHERE from_tenant = 'qingjiangpu'") == [5]
+    assert await raw_sql(db, "city", "SELECT seq FROM inbox ORDER BY id") == [2, 5, 9, None]
+    await check_tenant(db, "city")
+
+    async with db.transaction("city") as session:
+        assert await CounterRepository(session, "city").next("item_serial:2026") == 8
+    await downgrade_tenant(db, "city", "0001")
+    await upgrade_tenant(db, "city")

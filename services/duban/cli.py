@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from duban.errors import DubanError
+from duban.events.models import STATUSES
 from duban.settings import Settings
 from duban.tenancy.registry import RegistryError
 
@@ -40,6 +41,25 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("tenant")
     verify.add_argument("item_id")
     verify.add_argument("--data-dir", type=Path, default=None, help="a `duban up` data dir to read servers from")
+
+    inbox = sub.add_parser("inbox", help="received events: list, gaps, replay a conflict, skip")
+    inbox_sub = inbox.add_subparsers(dest="inbox_command", required=True)
+    listing = inbox_sub.add_parser("list", help="a tenant's received events, newest first")
+    listing.add_argument("tenant")
+    listing.add_argument("--status", choices=STATUSES, default=None)
+    listing.add_argument("--limit", type=int, default=50)
+    gaps = inbox_sub.add_parser("gaps", help="items whose events wait for an earlier one that has not come")
+    gaps.add_argument("tenant")
+    replay = inbox_sub.add_parser("replay", help="apply a conflict again, once its cause is fixed")
+    replay.add_argument("tenant")
+    replay.add_argument("event_id")
+    skip = inbox_sub.add_parser("skip", help="do not apply a conflict; or give up the events missing before a "
+                                             "parked one and take it now")
+    skip.add_argument("tenant")
+    skip.add_argument("event_id")
+    skip.add_argument("--reason", required=True)
+    for command in (listing, gaps, replay, skip):
+        command.add_argument("--data-dir", type=Path, default=None, help="the data dir of `duban up` (SQLite)")
 
     tenants = sub.add_parser("tenants", help="tenant registry tools")
     tenants_sub = tenants.add_subparsers(dest="tenants_command", required=True)
@@ -80,6 +100,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "archive":
         settings = _settings_of_running_up(args.data_dir) if args.data_dir else Settings.from_env()
         return asyncio.run(_verify(settings, args.tenant, args.item_id))
+    if args.command == "inbox":
+        return asyncio.run(_inbox(Settings.from_env(data_dir=args.data_dir), args))
     if args.command == "tenants":
         from duban.tenancy.registry import load_registry
 
@@ -163,6 +185,39 @@ async def _verify(settings: Settings, tenant: str, item_id: str) -> int:
         print(f"  PROBLEM: {problem}")
     print("OK: every file matches its manifest" if report.ok else "FAILED: the dossier does not match")
     return 0 if report.ok else 1
+
+
+async def _inbox(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    from duban.events.repository import InboxRepository
+    from duban.platform import Platform
+
+    platform = Platform(settings)
+    by = f"cli:{getpass.getuser()}"
+    try:
+        async with platform.db.transaction(args.tenant) as session:
+            if args.inbox_command == "list":
+                for r in await InboxRepository(session, args.tenant).list(args.status, args.limit):
+                    print(f"{r.received_at:%Y-%m-%d %H:%M:%S}  {r.status:<9} {r.id}  {r.kind:<32} seq {r.seq}  "
+                          f"{r.item_ref} from {r.from_tenant}" + (f"\n    {r.reason}" if r.reason else ""))
+            elif args.inbox_command == "gaps":
+                found = await platform.inbox.gaps(session, args.tenant)
+                for g in found:
+                    print(f"{g.item_ref} from {g.from_tenant}: applied up to seq {g.last_applied}, missing "
+                          f"{g.missing or '(a rejected event)'}, {len(g.parked)} waiting since "
+                          f"{g.waiting_since:%Y-%m-%d %H:%M:%S}{'  OVERDUE' if g.overdue else ''}")
+                    print(f"    first waiting event: {g.parked[0]}")
+                print(f"{len(found)} gaps")
+            elif args.inbox_command == "replay":
+                row = await platform.inbox.replay(session, args.tenant, args.event_id, by)
+                print(f"event {row.id} ({row.kind}) replayed: {row.status}")
+            else:
+                row = await platform.inbox.skip(session, args.tenant, args.event_id, by, args.reason)
+                print(f"event {row.id} ({row.kind}): {row.status} — {row.reason}")
+    finally:
+        await platform.db.dispose()
+    return 0
 
 
 # -- the embedded platform -----------------------------------------------------------------------------

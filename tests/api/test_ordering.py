@@ -4,9 +4,14 @@ numbering holds across restarts and every kind of event."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import random
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import msgspec
 import nats
@@ -26,6 +31,7 @@ from duban.platform import Platform
 from helpers import eventually, login, registered_item
 
 COUNTY = "qingjiangpu"
+DUBAN = Path(sys.executable).parent / "duban"
 
 
 async def _assigned(client, inspector, approver) -> tuple[str, str]:
@@ -279,3 +285,43 @@ async def test_sender_numbers_each_item_per_receiver_across_kinds_and_restarts(c
             return stream is not None and stream.last_seq == 3
 
     await eventually(caught_up, what="the city to take all three county events")
+
+
+async def test_the_operator_replays_from_the_command_line(client, platform, settings):
+    inspector = await login(client, "city", "inspector")
+    approver = await login(client, "city", "approver")
+    item_id, assignment_id = await _assigned(client, inspector, approver)
+    accepted, progress, result, completion = _county_events(item_id, assignment_id)
+    completion = msgspec.structs.replace(completion, seq=1)
+    assert await platform.consumer.receive("city", encode(completion)) == "conflict"
+    parked = msgspec.structs.replace(result, seq=4)
+    assert await platform.consumer.receive("city", encode(parked)) == "parked"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")},
+           "DUBAN_DATA_DIR": str(settings.data_dir), "DUBAN_DATABASE_URL": settings.database_url,
+           "DUBAN_TENANTS_FILE": str(settings.tenants_file), "DUBAN_POLICIES_DIR": str(settings.policies_dir),
+           "DUBAN_HOSTED_TENANTS": ",".join(settings.hosted_tenants)}
+
+    async def duban(*args: str) -> subprocess.CompletedProcess:
+        # Asynchronously: the node in this test's event loop keeps running (and holding its locks briefly).
+        process = await asyncio.create_subprocess_exec(str(DUBAN), "inbox", *args, env=env,
+                                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = await asyncio.wait_for(process.communicate(), 120)
+        return subprocess.CompletedProcess(args, process.returncode, out.decode(), err.decode())
+
+    listed = await duban("list", "city", "--status", "conflict")
+    assert listed.returncode == 0 and completion.id in listed.stdout and "不能申请办结" in listed.stdout
+    gaps = await duban("gaps", "city")
+    assert gaps.returncode == 0 and "missing [2, 3]" in gaps.stdout and parked.id in gaps.stdout, gaps.stdout
+    refused = await duban("replay", "city", completion.id)
+    assert refused.returncode == 2 and "replay did not apply" in refused.stderr
+
+    for event in (msgspec.structs.replace(accepted, seq=2), msgspec.structs.replace(progress, seq=3)):
+        assert await platform.consumer.receive("city", encode(event)) == "applied"
+    replayed = await duban("replay", "city", completion.id)
+    assert replayed.returncode == 0 and "replayed: applied" in replayed.stdout, replayed.stderr
+    async with platform.db.transaction("city") as session:
+        row = await session.get(InboxEvent, completion.id)
+        waiting = await session.get(InboxEvent, parked.id)
+    assert row.status == "applied" and row.resolved_by.startswith("cli:")
+    assert waiting.status == "applied"  # taken the moment seq 3 arrived
+    assert "0 gaps" in (await duban("gaps", "city")).stdout
