@@ -1,0 +1,27 @@
+"""HTTP routes for 催办: by hand on an item, and the list flagged for the next 通报."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+
+from duban.reminders import service
+from duban.reminders.repository import ReminderRepository
+from duban.reminders.schemas import ReminderCreate, ReminderRead
+from duban.web import Ctx, FromPath, JSONBody, Limit, Offset
+
+
+class ReminderController(Controller):
+    path = "/api"
+    tags = ["reminders"]
+
+    @post("/items/{item_id:str}/reminders")
+    async def remind(self, ctx: Ctx, item_id: FromPath[str], data: JSONBody[ReminderCreate]) -> list[ReminderRead]:
+        """催办 by hand, with a note, to one unit or every unit still working."""
+        ctx.policy.authorize(ctx.actor, "item", "remind")
+        return [ReminderRead.of(r) for r in await service.remind(ctx, item_id, data)]
+
+    @get("/reminders/flagged")
+    async def flagged(self, ctx: Ctx, limit: Limit = 200, offset: Offset = 0) -> list[ReminderRead]:
+        """Units still late 5 working days after a due date: to be named in the next 通报."""
+        ctx.policy.authorize(ctx.actor, "item", "read")
+        return [ReminderRead.of(r) for r in await ReminderRepository(ctx.session, ctx.tenant).flagged(limit, offset)]
