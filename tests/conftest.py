@@ -68,6 +68,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from duban.app import create_app  # noqa: E402
 from duban.platform import Platform  # noqa: E402
 from duban.settings import Settings  # noqa: E402
+from duban.timesource import FixedTime  # noqa: E402
+from helpers import TEST_NOW  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("DUBAN_TEST_DATABASE_URL", "")
@@ -118,6 +120,7 @@ def settings(tmp_path: Path, database_url: str, nats_server: NatsServerProcess, 
         s3_endpoint=s3_server.endpoint, s3_access_key=s3_server.access_key, s3_secret_key=s3_server.secret_key,
         s3_bucket_prefix=f"t{uuid.uuid4().hex[:10]}", relay_poll_seconds=0.5,
         password_cost=10,  # cheap hashes: tests log in often; production keeps the default
+        run_jobs=False,  # tests that need the 催办 scheduler run it themselves, at the times they set
     )
 
 
@@ -125,6 +128,7 @@ def settings(tmp_path: Path, database_url: str, nats_server: NatsServerProcess, 
 async def platform(settings: Settings) -> AsyncIterator[Platform]:
     """A migrated, seeded platform (not yet started; the client starts it)."""
     node = Platform(settings)
+    node.time = FixedTime(TEST_NOW)
     await node.migrate()
     await node.seed_demo()
     yield node

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 from httpx import AsyncClient
 
 from duban.accounts.service import DEMO_PASSWORD
 from duban.archive import DossierMeta
+
+# The platforms under test stand at this moment (Platform.time), whatever the real date: deadlines are
+# counted in statutory working days, and a real "today" would one day reach a year with no calendar data.
+TEST_NOW = datetime.datetime(2026, 11, 2, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
 
 
 async def eventually(check: Callable[[], Awaitable[object]], within: float = 15.0, what: str = "condition") -> object:
@@ -43,7 +47,7 @@ def plan(units: list[tuple[str, str]] | None = None, **overrides: object) -> dic
         "requirements": "每周反馈一次进展。",
         "division": "督查一处",
         "group": "mayor",
-        "deadline": (date.today() + timedelta(days=30)).isoformat(),
+        "deadline": (TEST_NOW.date() + timedelta(days=30)).isoformat(),
         "units": [{"unit": u, "role": r} for u, r in (units or [("qingjiangpu", "lead")])],
     }
     body.update(overrides)

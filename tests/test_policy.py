@@ -17,8 +17,9 @@ REPO = Path(__file__).resolve().parent.parent
 POLICIES = REPO / "policies"
 
 
-# The roles REQUIREMENTS.md names: 第二条 (inspector, approver) and 第十、十一条 (the rest).
-ROLES = ("inspector", "approver", "chief", "leader_in_charge", "handler", "supervisor")
+# The roles REQUIREMENTS.md names: 第二条 (inspector, approver) and 第十、十一条 (the rest); and the 系统管理员
+# (administrator), who keeps the statutory calendar.
+ROLES = ("inspector", "approver", "chief", "leader_in_charge", "handler", "supervisor", "administrator")
 
 @pytest.fixture
 def policy() -> Policy:
@@ -43,6 +44,10 @@ DECISIONS = [
     ("inspector", "assignment", "read", True),
     ("inspector", "inbox", "read", True),
     ("inspector", "inbox", "replay", True),  # the 督查室 operates the platform (REQUIREMENTS, 第二条)
+    ("inspector", "item", "supervise", True),  # 第四条4: 督办, 催办 by hand, decisions on 延期
+    ("inspector", "item", "remind", True),
+    ("inspector", "item", "decide_extension", True),
+    ("inspector", "assignment", "request_extension", False),
     ("inspector", "item", "approve", False),
     ("inspector", "item", "reject", False),
     ("inspector", "assignment", "accept", False),
@@ -56,10 +61,13 @@ DECISIONS = [
     ("approver", "item", "update", False),
     ("approver", "item", "submit", False),
     ("approver", "item", "archive", False),
+    ("approver", "item", "decide_extension", False),
     ("approver", "assignment", "accept", False),
     ("chief", "item", "read", True),
     ("chief", "assignment", "read", True),
     ("chief", "assignment", "request_completion", True),
+    ("chief", "assignment", "request_extension", True),
+    ("chief", "item", "decide_extension", False),
     ("chief", "assignment", "accept", False),
     ("chief", "item", "create", False),
     ("chief", "item", "approve", False),
@@ -72,6 +80,9 @@ DECISIONS = [
     ("handler", "assignment", "read", True),
     ("handler", "assignment", "accept", True),
     ("handler", "assignment", "feedback", True),
+    ("handler", "assignment", "request_extension", True),
+    ("handler", "item", "remind", False),
+    ("handler", "item", "supervise", False),
     ("handler", "assignment", "request_completion", False),
     ("handler", "item", "create", False),
     ("handler", "item", "approve", False),
@@ -83,11 +94,22 @@ DECISIONS = [
     ("handler", "inbox", "replay", False),
     ("chief", "inbox", "replay", False),
     ("approver", "inbox", "replay", False),
+    ("supervisor", "item", "supervise", True),  # a tenant's 督查机构 supervises and reminds too
+    ("supervisor", "item", "remind", True),
+    ("supervisor", "item", "decide_extension", False),
     ("supervisor", "item", "create", False),
     ("supervisor", "item", "approve", False),
     ("supervisor", "item", "assign", False),
     ("supervisor", "assignment", "accept", False),
     ("supervisor", "assignment", "request_completion", False),
+    ("administrator", "calendar", "load", True),  # loads each year's 国务院办公厅 holiday notice
+    ("administrator", "item", "read", False),  # keeps reference data; no part in the procedure
+    ("administrator", "item", "create", False),
+    ("administrator", "assignment", "read", False),
+    ("administrator", "inbox", "replay", False),
+    ("inspector", "calendar", "load", False),
+    ("supervisor", "calendar", "load", False),
+    ("chief", "calendar", "load", False),
 ]
 
 
@@ -274,3 +296,18 @@ def test_every_signed_in_user_may_see_and_end_only_their_session(policy: Policy)
     for obj, act in [("item", "read"), ("assignment", "read"), ("inbox", "read"), ("session", "create")]:
         assert not policy.can(nobody, obj, act), (obj, act)
     assert "*" not in policy.known_roles()  # "*" is not a role anyone can be given
+
+
+def test_every_signed_in_user_may_read_and_mark_their_notifications(policy: Policy) -> None:
+    nobody = Actor("qingjiangpu", "new-clerk")  # signed in, no roles yet; the routes show only their own
+    assert policy.can(nobody, "notification", "read") and policy.can(nobody, "notification", "update")
+    for act in ("create", "delete", "Read"):
+        assert not policy.can(nobody, "notification", act), act
+
+
+def test_every_signed_in_user_may_read_the_calendar_and_only_an_administrator_loads_it(policy: Policy) -> None:
+    nobody = Actor("qingjiangpu", "new-clerk")  # signed in, no roles yet: deadlines are counted in it
+    assert policy.can(nobody, "calendar", "read")
+    assert not policy.can(nobody, "calendar", "load")
+    policy.grant("city", "root", ["administrator"])
+    assert policy.can(Actor("city", "root"), "calendar", "load")

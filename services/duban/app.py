@@ -14,11 +14,16 @@ from sqlalchemy.exc import IntegrityError
 from duban.accounts.routes import AccountController
 from duban.archive import ArchiveError
 from duban.auth import PUBLIC, TokenAuthentication
+from duban.calendar.routes import CalendarController
 from duban.deps import provide_ctx, provide_platform
 from duban.errors import DubanError
 from duban.events.routes import InboxController
+from duban.extensions.routes import ExtensionDecisionController, ExtensionRequestController
 from duban.items.routes import AssignmentController, ItemController
+from duban.notifications.routes import NotificationController
 from duban.platform import Platform
+from duban.reminders.routes import ReminderController
+from duban.supervision.routes import SupervisionController
 
 log = logging.getLogger("duban")
 
@@ -56,7 +61,9 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
         await platform.stop()
 
     app = Litestar(
-        route_handlers=[health, AccountController, ItemController, AssignmentController, InboxController],
+        route_handlers=[health, AccountController, ItemController, AssignmentController, InboxController,
+                        NotificationController, CalendarController, SupervisionController,
+                        ExtensionRequestController, ExtensionDecisionController, ReminderController],
         dependencies={"platform": Provide(provide_platform), "ctx": Provide(provide_ctx)},
         middleware=[DefineMiddleware(TokenAuthentication, exclude=PUBLIC)],
         exception_handlers={DubanError: _duban_error, IntegrityError: _integrity_error, ArchiveError: _archive_error},

@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--host", default=None, help="HTTP address (default 127.0.0.1)")
 
     sub.add_parser("serve", help="run one node against the NATS, S3 and database named by DUBAN_* variables")
+    sub.add_parser("worker", help="run the background jobs (the 催办 scheduler) alone, beside nodes that run "
+                                  "with DUBAN_RUN_JOBS=false")
     migrate = sub.add_parser("migrate", help="apply database migrations to every hosted tenant")
     migrate.add_argument("--check", action="store_true", help="only check that models and migrations agree")
     sub.add_parser("seed-demo", help="create demo accounts in tenants that have no users")
@@ -61,6 +63,20 @@ def main(argv: list[str] | None = None) -> int:
     for command in (listing, gaps, replay, skip):
         command.add_argument("--data-dir", type=Path, default=None, help="the data dir of `duban up` (SQLite)")
 
+    calendar = sub.add_parser("calendar", help="the statutory working-day calendar: load a year's notice, show, count")
+    calendar_sub = calendar.add_subparsers(dest="calendar_command", required=True)
+    cal_load = calendar_sub.add_parser("load", help="load (or replace) a year's 国务院办公厅 holiday notice (a TOML "
+                                                    "file, see README) into every hosted tenant")
+    cal_load.add_argument("file", type=Path)
+    cal_show = calendar_sub.add_parser("show", help="a year's holidays and make-up working days, and their source")
+    cal_show.add_argument("year", type=int)
+    cal_show.add_argument("--toml", action="store_true", help="print it in the notice file format")
+    cal_after = calendar_sub.add_parser("after", help="print the date N working days after DATE")
+    cal_after.add_argument("date", type=_iso_date, help="YYYY-MM-DD")
+    cal_after.add_argument("n", type=int, help="working days (negative: before DATE)")
+    for command in (cal_load, cal_show, cal_after):
+        command.add_argument("--data-dir", type=Path, default=None, help="the data dir of `duban up` (SQLite)")
+
     tenants = sub.add_parser("tenants", help="tenant registry tools")
     tenants_sub = tenants.add_subparsers(dest="tenants_command", required=True)
     check = tenants_sub.add_parser("check", help="validate a registry file")
@@ -87,12 +103,14 @@ def _exit_on_sigterm() -> None:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command in ("up", "serve"):
+    if args.command in ("up", "serve", "worker"):
         _exit_on_sigterm()
     if args.command == "up":
         return up(args.data_dir, args.host, args.port)
     if args.command == "serve":
         return asyncio.run(_serve(Settings.from_env(), seed=False))
+    if args.command == "worker":
+        return asyncio.run(_worker(Settings.from_env()))
     if args.command == "migrate":
         return asyncio.run(_migrate(Settings.from_env(), check=args.check))
     if args.command == "seed-demo":
@@ -102,6 +120,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(_verify(settings, args.tenant, args.item_id))
     if args.command == "inbox":
         return asyncio.run(_inbox(Settings.from_env(data_dir=args.data_dir), args))
+    if args.command == "calendar":
+        return asyncio.run(_calendar(Settings.from_env(data_dir=args.data_dir), args))
     if args.command == "tenants":
         from duban.tenancy.registry import load_registry
 
@@ -128,6 +148,19 @@ async def _serve(settings: Settings, *, seed: bool, on_ready=None) -> int:  # no
         on_ready(settings, logins)
     await server.serve()
     return 0 if server.started else 1
+
+
+async def _worker(settings: Settings) -> int:
+    from duban.platform import Platform
+
+    platform = Platform(settings)
+    await platform.start(worker=True)
+    log.info("worker running the jobs of %s tenants", len(platform.tenants))
+    try:
+        await asyncio.Event().wait()  # until SIGTERM (SystemExit) or Ctrl-C
+    finally:
+        await platform.stop()
+    return 0
 
 
 async def _migrate(settings: Settings, *, check: bool) -> int:
@@ -218,6 +251,72 @@ async def _inbox(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await platform.db.dispose()
     return 0
+
+
+def _iso_date(text: str):  # noqa: ANN202
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是有效日期 (not a date): {text!r}, write YYYY-MM-DD") from None
+
+
+async def _calendar(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    from duban.calendar.notice import notice_to_toml, read_notice_file
+    from duban.calendar.schemas import CalendarYearRead
+    from duban.calendar.service import REFRESH_SECONDS, correction, incomplete, load_notice, read_calendar
+    from duban.calendar.workdays import WorkCalendar
+    from duban.platform import build_database, build_registry
+    from duban.timesource import time_source
+
+    # A bad file is refused before the database is touched.
+    notice = read_notice_file(args.file) if args.calendar_command == "load" else None
+    db_registry = build_registry(settings)
+    db = build_database(settings, db_registry)
+    try:
+        if notice is not None:
+            by = f"cli:{getpass.getuser()}"
+            result = await load_notice(db, notice, by, await read_calendar(db),
+                                       correction(notice, by, time_source(settings.fixed_time).today(), db_registry))
+            if result.failed:
+                print(f"duban: {incomplete(result).message}", file=sys.stderr)
+                return 1
+            print(f"{notice.year}年节假日安排已载入 {len(result.tenants)} 个单位 (loaded into {len(result.tenants)} "
+                  f"tenants: {', '.join(result.tenants)})")
+            _print_year(CalendarYearRead.of(WorkCalendar([result.loaded]), notice.year))
+            print(f"running nodes take it within {REFRESH_SECONDS:.0f} s")
+            return 0
+        cal = await read_calendar(db)
+    finally:
+        await db.dispose()
+    if args.calendar_command == "after":
+        print(cal.add_workdays(args.date, args.n).isoformat())
+    elif args.toml:
+        print(notice_to_toml(cal.notice(args.year)), end="")
+    else:
+        _print_year(CalendarYearRead.of(cal, args.year))
+    return 0
+
+
+def _print_year(view) -> None:  # noqa: ANN001
+    from duban.calendar.notice import WEEKDAYS
+
+    def day(d) -> str:  # noqa: ANN001
+        return f"{d.isoformat()}（周{WEEKDAYS[d.weekday()]}）"
+
+    print(f"{view.year}年 — 来源 source: {view.source}")
+    print(f"通知 notice: {view.notice}" + (f"，{view.published.isoformat()} 发布" if view.published else ""))
+    if view.loaded_at is not None:
+        print(f"载入 loaded: {view.loaded_at:%Y-%m-%d %H:%M:%S} UTC by {view.loaded_by}")
+    print("假期 holidays:")
+    for h in view.holidays:
+        makeup = f"  调休上班 make-up: {', '.join(day(d) for d in h.makeup_workdays)}" if h.makeup_workdays else ""
+        print(f"  {h.name}  {day(h.start)} 至 {day(h.end)}，{h.days}天{makeup}")
+    print(f"调休上班日 make-up working days: {', '.join(d.isoformat() for d in view.makeup_workdays) or '无 none'}")
+    print(f"全年工作日 working days in {view.year}: {view.workdays}")
 
 
 # -- the embedded platform -----------------------------------------------------------------------------

@@ -1,15 +1,18 @@
-"""The unit of work one request or one event runs in: one tenant, one session, one actor."""
+"""The unit of work one request or one event runs in: one tenant, one session, one actor (or the event's
+sender), and the node's calendar and time."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from duban.policy.policy import Actor, Policy
 from duban.tenancy.registry import Registry
+from duban.timesource import SystemTime
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -26,3 +29,16 @@ class TenantContext:
     actor: Actor
     registry: Registry
     policy: Policy
+    calendar: Any = None  # the node's WorkCalendar (statutory working days)
+    time: SystemTime = field(default_factory=SystemTime)
+
+
+@dataclass
+class EventContext:
+    """What an incoming event's handler works with (no actor: the event names its own)."""
+
+    tenant: str
+    session: AsyncSession
+    registry: Registry
+    calendar: Any = None
+    time: SystemTime = field(default_factory=SystemTime)

@@ -25,5 +25,6 @@ async def provide_ctx(request: Request) -> AsyncGenerator[TenantContext, None]:
     platform = platform_of(request)
     actor: Actor = request.user
     async with platform.db.transaction(actor.tenant) as session:
-        yield TenantContext(actor.tenant, session, actor, platform.registry, platform.policy)
+        yield TenantContext(actor.tenant, session, actor, platform.registry, platform.policy, platform.calendar,
+                            platform.time)
     platform.relay.wake(actor.tenant)

@@ -7,21 +7,35 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from duban.accounts.repository import AccountRepository
-from duban.accounts.service import DEMO_PASSWORD, create_user, demo_accounts, load_grants
+from duban.accounts.service import DEMO_PASSWORD, create_user, demo_accounts, demo_email, load_grants
 from duban.archive import ArchiveStore
+from duban.calendar.service import read_calendar, watch
+from duban.calendar.workdays import WorkCalendar
+from duban.context import EventContext
 from duban.db.database import Database
 from duban.errors import InvalidInput
 from duban.events.bus import Bus
 from duban.events.consumer import Consumer
 from duban.events.inbox import Inbox
 from duban.events.relay import Relay
-from duban.items.events import HANDLERS
+from duban.extensions.service import HANDLERS as EXTENSION_HANDLERS
+from duban.items.events import HANDLERS as ITEM_HANDLERS
+from duban.notifications.channels import channels_from_settings
+from duban.notifications.service import Dispatcher
 from duban.policy.policy import Policy
+from duban.reminders.job import ReminderJob
+from duban.reminders.service import HANDLERS as REMINDER_HANDLERS
 from duban.settings import Settings
+from duban.supervision.service import HANDLERS as SUPERVISION_HANDLERS
 from duban.tenancy.registry import Registry, load_registry
+from duban.timesource import time_source
 
 log = logging.getLogger("duban")
+# What each event kind does at the receiver, by domain.
+HANDLERS = {**ITEM_HANDLERS, **SUPERVISION_HANDLERS, **EXTENSION_HANDLERS, **REMINDER_HANDLERS}
 
 
 def build_registry(settings: Settings) -> Registry:
@@ -60,9 +74,27 @@ class Platform:
             secure=settings.s3_secure, bucket_prefix=settings.s3_bucket_prefix,
         )
         self.relay = Relay(self.db, self.bus, self.tenants, settings.relay_poll_seconds)
-        self.inbox = Inbox(self.db, self.policy, HANDLERS, timedelta(minutes=settings.gap_alert_minutes))
-        self.consumer = Consumer(self.db, self.bus, self.inbox, self.tenants, on_commit=self.relay.wake)
+        # Raises InvalidInput at start for an unknown channel or one missing its settings.
+        self.dispatcher = Dispatcher(self.db, self.tenants, channels_from_settings(settings),
+                                     settings.relay_poll_seconds)
+        # Tests put a FixedTime here to move time; DUBAN_FIXED_TIME stops it for drills.
+        self.time = time_source(settings.fixed_time)
+        self.reminders = ReminderJob(self)
+        # The statutory working days: the package's years until start() adds the notices loaded here.
+        self.calendar = WorkCalendar()
+        self.inbox = Inbox(self.db, self.policy, HANDLERS, timedelta(minutes=settings.gap_alert_minutes),
+                           contexts=self.event_context)
+        self.consumer = Consumer(self.db, self.bus, self.inbox, self.tenants, on_commit=self.committed)
         self._tasks: list[asyncio.Task] = []
+
+    def event_context(self, session: AsyncSession, tenant: str) -> EventContext:
+        """What an incoming event's handler works with."""
+        return EventContext(tenant, session, self.registry, self.calendar, self.time)
+
+    def committed(self, tenant: str) -> None:
+        """A transaction of ``tenant`` committed: send its new events and notifications now."""
+        self.relay.wake(tenant)
+        self.dispatcher.wake(tenant)
 
     async def migrate(self) -> None:
         """Apply migrations to every hosted tenant."""
@@ -79,20 +111,27 @@ class Platform:
                 if not await repo.all_with_roles():
                     for username, name, roles in accounts:
                         await create_user(repo, self.policy, username, name, DEMO_PASSWORD, roles,
-                                          cost=self.settings.password_cost)
+                                          cost=self.settings.password_cost, email=demo_email(code, username))
             logins += [(code, username, roles) for username, _, roles in accounts]
         return logins
 
-    async def start(self) -> None:
-        """Load grants, connect to NATS, start the relay and the consumers."""
+    async def start(self, *, worker: bool = False) -> None:
+        """Load grants, connect to NATS, start the relay, the consumers and (``run_jobs``) the jobs.
+        A ``worker`` (``duban worker``) runs the jobs and what sends their output, but takes no events."""
         for code in self.tenants:
             async with self.db.transaction(code) as session:
                 await load_grants(AccountRepository(session, code), self.policy)
+        self.calendar = await read_calendar(self.db)
         await self.bus.connect()
         self._tasks = [
             asyncio.create_task(self.relay.run(), name="duban-relay"),
-            asyncio.create_task(self.consumer.run(), name="duban-consumer"),
+            asyncio.create_task(self.dispatcher.run(), name="duban-dispatcher"),
+            asyncio.create_task(watch(self), name="duban-calendar"),
         ]
+        if not worker:
+            self._tasks.append(asyncio.create_task(self.consumer.run(), name="duban-consumer"))
+        if self.settings.run_jobs or worker:
+            self._tasks.append(asyncio.create_task(self.reminders.run(), name="duban-reminders"))
 
     async def stop(self) -> None:
         """Stop background work, drain NATS, close the databases."""

@@ -45,7 +45,20 @@ class Settings:
     nats_ack_wait: float = 5.0
     # A received event waiting this long for an earlier one of its item is raised to the operator.
     gap_alert_minutes: float = 10.0
+    # Background jobs (the 催办 scheduler) run inside this node; false when `duban worker` runs them.
+    run_jobs: bool = True
+    reminder_scan_seconds: float = 60.0
+    # For tests and drills only: the node's clock stands still at this moment (ISO 8601 with offset).
+    fixed_time: str = ""
     fonds_code: str = "J001"  # 全宗号 of the archive
+    # Where notifications go besides the in-app list (notifications/channels.py): log, email.
+    notify_channels: tuple[str, ...] = ("log",)
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_tls: str = "none"  # none | starttls | tls (implicit TLS, usually port 465)
+    smtp_username: str = ""  # empty: no login
+    smtp_password: str = ""
+    smtp_sender: str = ""  # the From address
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -15,5 +15,6 @@ Node = NamedDependency[Platform]  # the node, injected as ``platform``
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 Offset = Annotated[int, QueryParameter(ge=0)]
 StateFilter = Annotated[str | None, QueryParameter(name="state", description="only this state")]
+LightQuery = Annotated[Literal["green", "yellow", "red"] | None, QueryParameter(description="only this traffic light")]
 
-__all__ = ["Ctx", "FromPath", "JSONBody", "Limit", "Node", "Offset", "StateFilter"]
+__all__ = ["Ctx", "FromPath", "JSONBody", "Limit", "LightQuery", "Node", "Offset", "StateFilter"]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
-from helpers import login, plan, registered_item
+from helpers import TEST_NOW, login, plan, registered_item
 
 ITEM_ROUTES = [
     ("get", "/api/items"), ("post", "/api/items"), ("get", "/api/items/x"), ("patch", "/api/items/x"),
@@ -56,7 +56,7 @@ BAD_PLANS = [
     ({"units": [{"unit": "atlantis", "role": "lead"}]}, "不存在"),
     ({"units": [{"unit": "city", "role": "lead"}]}, "下属"),
     ({"group": "nogroup"}, "督查组"),
-    ({"deadline": (date.today() - timedelta(days=3)).isoformat()}, "已过"),
+    ({"deadline": (TEST_NOW.date() - timedelta(days=3)).isoformat()}, "已过"),
     ({"deadline": "next week"}, "deadline"),
     ({"source_kind": "gossip"}, "source_kind"),
     ({"source_kind": "meeting_item", "source": {"meeting_kind": "executive"}}, "来源"),

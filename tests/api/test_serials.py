@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from duban.context import today
-from helpers import login, plan
+from helpers import TEST_NOW, login, plan
 
 
 async def test_fifty_concurrent_approvals_get_fifty_gapless_serials(client):
@@ -21,7 +20,7 @@ async def test_fifty_concurrent_approvals_get_fifty_gapless_serials(client):
 
     answers = await asyncio.gather(*(client.post(f"/api/items/{i}/approve", headers=approver) for i in ids))
     assert [a.status_code for a in answers] == [200] * 50, [a.text for a in answers if a.status_code != 200]
-    year = today().year
+    year = TEST_NOW.year
     serials = sorted(a.json()["serial"] for a in answers)
     assert serials == [f"{year}-{n:04d}" for n in range(1, 51)]
 

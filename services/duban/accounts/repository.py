@@ -25,13 +25,20 @@ class AccountRepository:
         """Every user of the tenant, roles loaded."""
         return list(await self.session.scalars(select(User).options(selectinload(User.roles)).order_by(User.id)))
 
-    async def add(self, username: str, display_name: str, password_hash: str, roles: list[str]) -> User:
+    async def add(self, username: str, display_name: str, password_hash: str, roles: list[str],
+                  email: str | None = None) -> User:
         """Create a user with roles."""
-        user = User(username=username, display_name=display_name, password_hash=password_hash,
+        user = User(username=username, display_name=display_name, password_hash=password_hash, email=email,
                     roles=[UserRole(role=r) for r in roles])
         self.session.add(user)
         await self.session.flush()
         return user
+
+    async def usernames_with_role(self, role: str) -> list[str]:
+        """The active users holding a role (whom a reminder of that step goes to)."""
+        return list(await self.session.scalars(
+            select(User.username).join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == role, User.active.is_(True)).order_by(User.username)))
 
     def add_session(self, token_hash: str, user_id: int, expires_at: datetime) -> None:
         """Remember a login."""

@@ -92,14 +92,19 @@ async def authenticate(repo: AccountRepository, token: str) -> Actor:
 
 async def create_user(
     repo: AccountRepository, policy: Policy, username: str, display_name: str, password: str, roles: list[str],
-    cost: int = 14,
+    cost: int = 14, email: str | None = None,
 ) -> None:
     """Add a user with roles (roles must exist in the policy files)."""
     unknown = sorted(set(roles) - policy.known_roles())
     if unknown:
         raise InvalidInput(f"未知角色 (unknown roles): {', '.join(unknown)}")
-    await repo.add(username, display_name, hash_password(password, cost), roles)
+    await repo.add(username, display_name, hash_password(password, cost), roles, email)
     policy.grant(repo.tenant, username, roles)
+
+
+def demo_email(tenant_code: str, username: str) -> str:
+    """The e-mail address of a demo account (``.test``: a domain that never receives mail)."""
+    return f"{username}@{tenant_code}.duban.test"
 
 
 def demo_accounts(tenant_code: str, tenant_kind: str) -> list[tuple[str, str, list[str]]]:
@@ -110,6 +115,7 @@ def demo_accounts(tenant_code: str, tenant_kind: str) -> list[tuple[str, str, li
             ("approver", "秘书长", ["approver"]),
             ("chief", "办公室主任（第一责任人）", ["chief"]),
             ("supervisor", "督查室主任", ["supervisor"]),
+            ("admin", "系统管理员", ["administrator"]),
         ]
     return [
         ("chief", "第一责任人", ["chief"]),

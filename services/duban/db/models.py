@@ -1,12 +1,21 @@
 """Import every model so ``Base.metadata`` is complete (for Alembic and for tests)."""
 
 from duban.accounts.models import LoginSession, User, UserRole
+from duban.calendar.models import CalendarYear
 from duban.db.base import Base
+from duban.deadlines.models import Clock
 from duban.events.models import InboxEvent, InboxStream, OutboxEvent
+from duban.extensions.models import Extension
 from duban.items.models import Assignment, Feedback, HistoryEntry, Item
+from duban.notifications.models import Delivery, Notification
 from duban.numbering.models import Counter
+from duban.reminders.models import Reminder
+from duban.supervision.models import Supervision
 
 __all__ = [
-    "Assignment", "Base", "Counter", "Feedback", "HistoryEntry", "InboxEvent", "InboxStream", "Item",
+    "Assignment", "Base", "Clock", "Counter", "Feedback", "HistoryEntry", "InboxEvent", "InboxStream", "Item",
     "LoginSession", "OutboxEvent", "User", "UserRole",
+    "Delivery", "Notification",
+    "CalendarYear",
+    "Extension", "Reminder", "Supervision",
 ]

@@ -27,6 +27,17 @@ class Envelope(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     payload: dict
 
 
+class ClockSet(msgspec.Struct, frozen=True):
+    """One deadline clock as the assigner computed it (the unit keeps the same id and due date)."""
+
+    id: str
+    kind: str
+    seq: int
+    rule: str
+    due: date
+    start: date | None = None
+
+
 class AssignmentIssued(msgspec.Struct, frozen=True):
     assignment_id: str
     role: Literal["lead", "co"]
@@ -36,6 +47,7 @@ class AssignmentIssued(msgspec.Struct, frozen=True):
     source_kind: str
     deadline: date
     serial: str | None = None
+    clocks: list[ClockSet] = []
     v: int = 1
 
 
@@ -73,6 +85,67 @@ class AssignmentReturned(msgspec.Struct, frozen=True):
     v: int = 1
 
 
+class SupervisionRecorded(msgspec.Struct, frozen=True):
+    """督办: the assigner recorded a supervision action concerning this unit's assignment."""
+
+    supervision_id: str
+    assignment_id: str
+    whole_item: bool
+    mode: str
+    on: date
+    people: list[str]
+    joint_bodies: list[str]
+    findings: str
+    follow_up_required: bool
+    follow_up: str
+    recorded_by: str
+    recorded_at: datetime
+    v: int = 1
+
+
+class ExtensionRequested(msgspec.Struct, frozen=True):
+    """延期申请: the unit asks to move one of its due dates."""
+
+    extension_id: str
+    assignment_id: str
+    clock_id: str
+    clock_kind: str
+    current_due: date
+    requested_due: date
+    reason: str
+    progress: str
+    requested_by: str
+    requested_at: datetime
+    v: int = 1
+
+
+class ExtensionDecided(msgspec.Struct, frozen=True):
+    """The assigner approved (with the new due date) or refused (with the reason) an extension."""
+
+    extension_id: str
+    approved: bool
+    new_due: date | None
+    note: str
+    decided_by: str
+    decided_at: datetime
+    v: int = 1
+
+
+class ReminderSent(msgspec.Struct, frozen=True):
+    """催办: the assigner reminds the unit of a due date (a ladder step, or by hand with a note)."""
+
+    reminder_id: str
+    assignment_id: str
+    clock_kind: str | None
+    due: date | None
+    step: str
+    audience: list[str]
+    note: str
+    by: str
+    at: datetime
+    v: int = 1
+
+
 PAYLOADS: dict[str, type[msgspec.Struct]] = {
     "assignment.issued": AssignmentIssued,
     "assignment.accepted": AssignmentAccepted,
@@ -80,6 +153,10 @@ PAYLOADS: dict[str, type[msgspec.Struct]] = {
     "assignment.completion_requested": CompletionRequested,
     "assignment.completed": AssignmentCompleted,
     "assignment.returned": AssignmentReturned,
+    "supervision.recorded": SupervisionRecorded,
+    "extension.requested": ExtensionRequested,
+    "extension.decided": ExtensionDecided,
+    "reminder.sent": ReminderSent,
 }
 
 

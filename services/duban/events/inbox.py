@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from duban.context import EventContext
 from duban.db.base import utcnow
 from duban.db.database import Database
 from duban.errors import Conflict, DubanError, InvalidInput, NotFound, Refused
@@ -45,7 +46,8 @@ from duban.policy.policy import Policy
 
 log = logging.getLogger("duban.events")
 
-Handler = Callable[[AsyncSession, str, Envelope, msgspec.Struct], Awaitable[None]]
+Handler = Callable[[EventContext, Envelope, msgspec.Struct], Awaitable[None]]
+Contexts = Callable[[AsyncSession, str], EventContext]
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,10 @@ class Inbox:
     """The receiving side's rules, shared by the NATS consumer, the API and the CLI."""
 
     def __init__(self, db: Database, policy: Policy, handlers: dict[str, Handler],
-                 gap_alert: timedelta = timedelta(minutes=10)) -> None:
+                 gap_alert: timedelta = timedelta(minutes=10), contexts: Contexts | None = None) -> None:
         self.db, self.policy, self.handlers, self.gap_alert = db, policy, handlers, gap_alert
+        # What a handler is given besides the event: the session, and the node's registry, calendar, time.
+        self.contexts = contexts or (lambda session, tenant: EventContext(tenant, session, None))
 
     # -- one delivery ------------------------------------------------------------------------------
     async def receive(self, tenant: str, body: bytes) -> str:
@@ -134,7 +138,7 @@ class Inbox:
         try:
             payload = payload_of(envelope)
             async with session.begin_nested():
-                await self.handlers[envelope.kind](session, tenant, envelope, payload)
+                await self.handlers[envelope.kind](self.contexts(session, tenant), envelope, payload)
         except msgspec.ValidationError as exc:
             row.status, row.reason = REJECTED, f"bad payload: {exc}"
         except Refused as exc:

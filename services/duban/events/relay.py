@@ -66,8 +66,11 @@ class Relay:
             if self._dirty and not failed:
                 continue
             backoff = min(max(backoff * 2, 0.2), 5.0) if failed else 0.0
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that arrives as
+            # the event fires, and the node would then take seconds to stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), backoff or self.poll_seconds)
+                async with asyncio.timeout(backoff or self.poll_seconds):
+                    await self._wake.wait()
             if not self._wake.is_set():
                 # Periodic sweep: picks up events left by a process that died before waking us.
                 self._dirty.update(self.tenants)

@@ -27,7 +27,8 @@ class OutboxRepository:
         self.session, self.tenant = session, tenant
 
     async def add(
-        self, *, kind: str, to_tenant: str, item_ref: str, actor: str, payload: msgspec.Struct
+        self, *, kind: str, to_tenant: str, item_ref: str, actor: str, payload: msgspec.Struct,
+        occurred_at: datetime | None = None,
     ) -> Envelope:
         """Write an event in the caller's transaction; the relay sends it after commit.
 
@@ -37,7 +38,7 @@ class OutboxRepository:
         seq = await CounterRepository(self.session, self.tenant).next(outbox_seq_key(to_tenant, item_ref))
         envelope = Envelope(
             id=new_id(), kind=kind, from_tenant=self.tenant, to_tenant=to_tenant, item_ref=item_ref,
-            seq=seq, occurred_at=utcnow(), actor=actor, payload=msgspec.to_builtins(payload),
+            seq=seq, occurred_at=occurred_at or utcnow(), actor=actor, payload=msgspec.to_builtins(payload),
         )
         self.session.add(
             OutboxEvent(

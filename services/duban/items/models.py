@@ -35,6 +35,7 @@ class Item(Base):
     division: Mapped[str] = mapped_column(String(100))  # 责任处室
     group_code: Mapped[str] = mapped_column(String(32))  # 督查组
     deadline: Mapped[date] = mapped_column(Date)  # 办结时限
+    progress_reports: Mapped[str | None] = mapped_column(String(16))  # weekly | monthly:DD (定期进度报告)
     units: Mapped[list] = mapped_column(JSON, default=list)  # planned units: [{"unit", "role"}]
     confidentiality: Mapped[str] = mapped_column(String(16), default="internal")
     retention: Mapped[str] = mapped_column(String(16), default="30y")
@@ -68,6 +69,7 @@ class Assignment(Base):
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_by: Mapped[str | None] = mapped_column(String(100))
+    leader_in_charge: Mapped[str | None] = mapped_column(String(64))  # 分管领导 named at 签收 (a username here)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date
+
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from duban.deadlines.repository import light_condition
+from duban.deadlines.service import DONE_STATES
 from duban.errors import NotFound
 from duban.items.models import Assignment, Feedback, HistoryEntry, Item
+
+LightFilter = tuple[str, date, date]  # (colour, today, the last due date that shows yellow today)
 
 
 class ItemRepository:
@@ -24,11 +30,25 @@ class ItemRepository:
             raise NotFound("督查事项不存在 (no such item)")
         return item
 
-    async def list(self, state: str | None = None, limit: int = 200, offset: int = 0) -> list[Item]:
-        """Items, newest first."""
+    async def list(self, state: str | None = None, limit: int = 200, offset: int = 0,
+                   light: LightFilter | None = None) -> list[Item]:
+        """Items, newest first; ``light`` keeps those whose worst unit shows that colour."""
         query = select(Item).order_by(Item.created_at.desc()).limit(limit).offset(offset)
         if state is not None:
             query = query.where(Item.state == state)
+        if light is not None:
+            colour, today, warn_until = light
+
+            def units(colour: str) -> object:
+                return exists().where(Assignment.item_id == Item.id, Assignment.state.not_in(DONE_STATES),
+                                      light_condition(Assignment.id, colour, today, warn_until))
+
+            if colour == "red":
+                query = query.where(units("red"))
+            elif colour == "yellow":
+                query = query.where(~units("red"), units("yellow"))
+            else:
+                query = query.where(~units("red"), ~units("yellow"), units("green"))
         return list(await self.session.scalars(query))
 
     # -- assignments ---------------------------------------------------------------------------
@@ -45,18 +65,31 @@ class ItemRepository:
     async def find_assignment(self, assignment_id: str) -> Assignment | None:
         return await self.session.get(Assignment, assignment_id)
 
+    async def assignments_of_items(self, item_ids: list[str]) -> list[Assignment]:
+        """The assignments this tenant issued for some of its items."""
+        if not item_ids:
+            return []
+        return list(await self.session.scalars(
+            select(Assignment).where(Assignment.item_id.in_(item_ids)).order_by(Assignment.role.desc(), Assignment.unit)
+        ))
+
     async def assignments_of(self, item_id: str) -> list[Assignment]:
         """The assignments this tenant issued for one of its items."""
         return list(await self.session.scalars(
             select(Assignment).where(Assignment.item_id == item_id).order_by(Assignment.role.desc(), Assignment.unit)
         ))
 
-    async def received(self, state: str | None = None, limit: int = 200, offset: int = 0) -> list[Assignment]:
-        """Assignments this tenant received as a unit (its own queue)."""
+    async def received(self, state: str | None = None, limit: int = 200, offset: int = 0,
+                       light: LightFilter | None = None) -> list[Assignment]:
+        """Assignments this tenant received as a unit (its own queue); ``light`` keeps one colour."""
         query = (select(Assignment).where(Assignment.unit == self.tenant)
                  .order_by(Assignment.assigned_at.desc()).limit(limit).offset(offset))
         if state is not None:
             query = query.where(Assignment.state == state)
+        if light is not None:
+            colour, today, warn_until = light
+            query = query.where(Assignment.state.not_in(DONE_STATES),
+                                light_condition(Assignment.id, colour, today, warn_until))
         return list(await self.session.scalars(query))
 
     # -- feedback ------------------------------------------------------------------------------

@@ -6,12 +6,15 @@ from __future__ import annotations
 from litestar import Controller, get, patch, post
 
 from duban.archive import DossierLocation
-from duban.context import TenantContext, today
+from duban.context import TenantContext
 from duban.errors import Conflict
-from duban.items import service
+from duban.extensions.repository import ExtensionRepository
+from duban.extensions.schemas import ExtensionRead
+from duban.items import service, views
 from duban.items.models import Item
-from duban.items.repository import ItemRepository
+from duban.items.repository import ItemRepository, LightFilter
 from duban.items.schemas import (
+    AcceptBody,
     AssignmentDetail,
     AssignmentRead,
     FeedbackCreate,
@@ -26,11 +29,19 @@ from duban.items.schemas import (
     ReturnCreate,
     VerifyRead,
 )
-from duban.web import Ctx, FromPath, JSONBody, Limit, Node, Offset, StateFilter
+from duban.reminders.repository import ReminderRepository
+from duban.reminders.schemas import ReminderRead
+from duban.supervision.repository import SupervisionRepository
+from duban.supervision.schemas import SupervisionRead
+from duban.web import Ctx, FromPath, JSONBody, LightQuery, Limit, Node, Offset, StateFilter
 
 
 def _read(ctx: TenantContext, item: Item) -> ItemRead:
-    return ItemRead.of(item, ctx.tenant, today())
+    return ItemRead.of(item, ctx.tenant, ctx.time.today())
+
+
+def _light(ctx: TenantContext, light: str | None) -> LightFilter | None:
+    return None if light is None else (light, *views.warn_until(ctx))
 
 
 class ItemController(Controller):
@@ -44,12 +55,12 @@ class ItemController(Controller):
         return _read(ctx, await service.create_item(ctx, data))
 
     @get("")
-    async def list_items(self, ctx: Ctx, state_: StateFilter = None, limit: Limit = 100,
+    async def list_items(self, ctx: Ctx, state_: StateFilter = None, light: LightQuery = None, limit: Limit = 100,
                          offset: Offset = 0) -> list[ItemRead]:
-        """This tenant's items, newest first."""
+        """This tenant's items, newest first, each with its light (the worst of its units')."""
         ctx.policy.authorize(ctx.actor, "item", "read")
-        items = await ItemRepository(ctx.session, ctx.tenant).list(state_, limit, offset)
-        return [_read(ctx, i) for i in items]
+        items = await ItemRepository(ctx.session, ctx.tenant).list(state_, limit, offset, _light(ctx, light))
+        return await views.item_views(ctx, items)
 
     @get("/{item_id:str}")
     async def read(self, ctx: Ctx, item_id: FromPath[str]) -> ItemDetail:
@@ -58,12 +69,18 @@ class ItemController(Controller):
         repo = ItemRepository(ctx.session, ctx.tenant)
         item = await repo.get(item_id)
         assignments = await repo.assignments_of(item.id)
-        day = today()
+        [read] = await views.item_views(ctx, [item])
         return ItemDetail(
-            item=ItemRead.of(item, ctx.tenant, day),
-            assignments=[AssignmentRead.of(a, day) for a in assignments],
+            item=read,
+            assignments=await views.assignment_views(ctx, assignments),
             feedback=[FeedbackRead.of(f) for f in await repo.feedback_of([a.id for a in assignments])],
             history=[HistoryRead.of(h) for h in await repo.history(service.item_ref(ctx.tenant, item.id))],
+            supervisions=[SupervisionRead.of(s) for s in
+                          await SupervisionRepository(ctx.session, ctx.tenant).of_item(read.ref)],
+            extensions=[ExtensionRead.of(e) for e in await ExtensionRepository(ctx.session, ctx.tenant)
+                        .of_assignments([a.id for a in assignments])],
+            reminders=[ReminderRead.of(r) for r in await ReminderRepository(ctx.session, ctx.tenant)
+                       .of_assignments([a.id for a in assignments])],
         )
 
     @patch("/{item_id:str}")
@@ -101,9 +118,8 @@ class ItemController(Controller):
         """交办 to the planned units."""
         ctx.policy.authorize(ctx.actor, "item", "assign")
         item, assignments = await service.assign(ctx, item_id)
-        day = today()
-        return ItemDetail(ItemRead.of(item, ctx.tenant, day), [AssignmentRead.of(a, day) for a in assignments],
-                          [], [])
+        [read] = await views.item_views(ctx, [item])
+        return ItemDetail(read, await views.assignment_views(ctx, assignments), [], [])
 
     @post("/{item_id:str}/return", status_code=200)
     async def return_(self, ctx: Ctx, item_id: FromPath[str], data: JSONBody[ReturnCreate]) -> ItemRead:
@@ -147,13 +163,12 @@ class AssignmentController(Controller):
     tags = ["assignments"]
 
     @get("")
-    async def queue(self, ctx: Ctx, state_: StateFilter = None, limit: Limit = 100,
+    async def queue(self, ctx: Ctx, state_: StateFilter = None, light: LightQuery = None, limit: Limit = 100,
                     offset: Offset = 0) -> list[AssignmentRead]:
-        """This tenant's queue: assignments it received."""
+        """This tenant's queue: assignments it received, with their clocks and lights."""
         ctx.policy.authorize(ctx.actor, "assignment", "read")
-        day = today()
-        return [AssignmentRead.of(a, day) for a in
-                await ItemRepository(ctx.session, ctx.tenant).received(state_, limit, offset)]
+        received = await ItemRepository(ctx.session, ctx.tenant).received(state_, limit, offset, _light(ctx, light))
+        return await views.assignment_views(ctx, received)
 
     @get("/{assignment_id:str}")
     async def read(self, ctx: Ctx, assignment_id: FromPath[str]) -> AssignmentDetail:
@@ -161,16 +176,22 @@ class AssignmentController(Controller):
         ctx.policy.authorize(ctx.actor, "assignment", "read")
         repo = ItemRepository(ctx.session, ctx.tenant)
         a = await repo.assignment(assignment_id)
+        [read] = await views.assignment_views(ctx, [a])
         return AssignmentDetail(
-            AssignmentRead.of(a, today()), [FeedbackRead.of(f) for f in await repo.feedback_of([a.id])],
+            read, [FeedbackRead.of(f) for f in await repo.feedback_of([a.id])],
             [HistoryRead.of(h) for h in await repo.history(a.item_ref, a.id)],
+            [SupervisionRead.of(s) for s in await SupervisionRepository(ctx.session, ctx.tenant).of_assignment(a.id)],
+            [ExtensionRead.of(e) for e in await ExtensionRepository(ctx.session, ctx.tenant).of_assignments([a.id])],
+            [ReminderRead.of(r) for r in await ReminderRepository(ctx.session, ctx.tenant).of_assignments([a.id])],
         )
 
     @post("/{assignment_id:str}/accept", status_code=200)
-    async def accept(self, ctx: Ctx, assignment_id: FromPath[str]) -> AssignmentRead:
-        """签收."""
+    async def accept(self, ctx: Ctx, assignment_id: FromPath[str],
+                     data: JSONBody[AcceptBody | None] = None) -> AssignmentRead:
+        """签收, naming the leader in charge (分管领导) if the unit will."""
         ctx.policy.authorize(ctx.actor, "assignment", "accept")
-        return AssignmentRead.of(await service.accept(ctx, assignment_id), today())
+        a = await service.accept(ctx, assignment_id, data.leader_in_charge if data else None)
+        return (await views.assignment_views(ctx, [a]))[0]
 
     @post("/{assignment_id:str}/feedback")
     async def feedback(self, ctx: Ctx, assignment_id: FromPath[str], data: JSONBody[FeedbackCreate]) -> FeedbackRead:
@@ -184,4 +205,4 @@ class AssignmentController(Controller):
         """办结申请, signed off by the unit's 第一责任人."""
         ctx.policy.authorize(ctx.actor, "assignment", "request_completion")
         a = await service.request_completion(ctx, assignment_id, data.note if data else "")
-        return AssignmentRead.of(a, today())
+        return (await views.assignment_views(ctx, [a]))[0]

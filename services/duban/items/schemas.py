@@ -7,13 +7,21 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from duban.deadlines.models import Clock
+from duban.deadlines.schemas import ClockRead
+from duban.extensions.schemas import ExtensionRead
 from duban.items.models import Assignment, Feedback, HistoryEntry, Item
+from duban.reminders.schemas import ReminderRead
+from duban.supervision.schemas import SupervisionRead
 
 SourceKind = Literal["guidance", "major_decision", "meeting_item", "instruction", "suggestion_proposal", "other"]
 Confidentiality = Literal["public", "internal", "confidential", "secret"]
 Retention = Literal["permanent", "30y", "10y"]
 Text = Annotated[str, msgspec.Meta(max_length=20000)]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+ProgressReports = Annotated[str, msgspec.Meta(
+    pattern=r"^(weekly|monthly:([1-9]|1[0-9]|2[0-8]))$", description="定期进度报告: weekly, or monthly:DD (day 1–28)")]
+Light = Literal["green", "yellow", "red"]
 
 
 # -- the six sources of 第三条, each with the details an office records -------------------------------
@@ -38,6 +46,7 @@ class MeetingItemSource(msgspec.Struct, forbid_unknown_fields=True):
     meeting_date: date
     session_number: Annotated[str, msgspec.Meta(min_length=1, description="第几次会议")]
     agreed_text: Annotated[str, msgspec.Meta(min_length=1)]
+    feedback_due: date | None = None  # the date the meeting set for the answer (else the plan's 办结时限)
 
 
 class InstructionSource(msgspec.Struct, forbid_unknown_fields=True):
@@ -92,6 +101,7 @@ class ItemCreate(msgspec.Struct, forbid_unknown_fields=True):
     requirements: Text = ""
     confidentiality: Confidentiality = "internal"
     retention: Retention = "30y"
+    progress_reports: ProgressReports | None = None
 
 
 class ItemUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -106,6 +116,7 @@ class ItemUpdate(msgspec.Struct, forbid_unknown_fields=True):
     requirements: Text | None = None
     confidentiality: Confidentiality | None = None
     retention: Retention | None = None
+    progress_reports: ProgressReports | None = None
 
 
 class Reason(msgspec.Struct, forbid_unknown_fields=True):
@@ -114,6 +125,10 @@ class Reason(msgspec.Struct, forbid_unknown_fields=True):
 
 class Note(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class AcceptBody(msgspec.Struct, forbid_unknown_fields=True):
+    leader_in_charge: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None  # 分管领导's username
 
 
 class ReturnCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -157,13 +172,18 @@ class AssignmentRead(msgspec.Struct):
     assigned_at: datetime
     accepted_at: datetime | None
     accepted_by: str | None
+    light: Light | None = None  # from the clocks, never stored; None once completion is asked for
+    clocks: list[ClockRead] = []
+    leader_in_charge: str | None = None
 
     @classmethod
-    def of(cls, a: Assignment, today: date) -> AssignmentRead:
+    def of(cls, a: Assignment, today: date, clocks: list[Clock] | tuple = (), light: str | None = None
+           ) -> AssignmentRead:
         overdue = a.deadline < today and a.state not in ("completion_requested", "done")
         return cls(
             a.id, a.item_ref, a.assigner, a.unit, a.role, a.serial, a.title, a.content, a.requirements,
             a.source_kind, a.deadline, a.state, overdue, a.note, a.assigned_at, a.accepted_at, a.accepted_by,
+            light, [ClockRead.of(c) for c in clocks], a.leader_in_charge,
         )
 
 
@@ -203,15 +223,17 @@ class ItemRead(msgspec.Struct):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    progress_reports: str | None = None
+    light: Light | None = None  # the worst of its units' lights
 
     @classmethod
-    def of(cls, item: Item, tenant: str, today: date) -> ItemRead:
+    def of(cls, item: Item, tenant: str, today: date, light: str | None = None) -> ItemRead:
         overdue = item.deadline < today and item.state not in ("completed", "archived", "withdrawn")
         return cls(
             item.id, f"{tenant}/{item.id}", item.serial, item.title, item.source_kind, item.source,
             item.content, item.requirements, item.division, item.group_code, item.deadline, item.units,
             item.confidentiality, item.retention, item.state, overdue, item.reject_reason, item.archive,
-            item.created_by, item.created_at, item.updated_at,
+            item.created_by, item.created_at, item.updated_at, item.progress_reports, light,
         )
 
 
@@ -220,12 +242,18 @@ class ItemDetail(msgspec.Struct):
     assignments: list[AssignmentRead]
     feedback: list[FeedbackRead]
     history: list[HistoryRead]
+    supervisions: list[SupervisionRead] = []
+    extensions: list[ExtensionRead] = []
+    reminders: list[ReminderRead] = []
 
 
 class AssignmentDetail(msgspec.Struct):
     assignment: AssignmentRead
     feedback: list[FeedbackRead]
     history: list[HistoryRead]
+    supervisions: list[SupervisionRead] = []
+    extensions: list[ExtensionRead] = []
+    reminders: list[ReminderRead] = []
 
 
 class VerifyRead(msgspec.Struct):

@@ -3,23 +3,30 @@ writes its events in the caller's transaction; the request or message boundary c
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import msgspec
 
+from duban.accounts.repository import AccountRepository
 from duban.archive import ArchiveStore, DossierMeta, build_dossier
 from duban.context import TenantContext, today
 from duban.db.base import new_id, utcnow
+from duban.deadlines import rules
+from duban.deadlines import service as deadlines
+from duban.deadlines.repository import ClockRepository
 from duban.errors import Conflict, InvalidInput
 from duban.events.envelope import (
     AssignmentAccepted,
     AssignmentCompleted,
     AssignmentIssued,
     AssignmentReturned,
+    ClockSet,
     CompletionRequested,
     FeedbackSubmitted,
 )
 from duban.events.repository import OutboxRepository
+from duban.extensions.repository import ExtensionRepository
+from duban.extensions.schemas import ExtensionRead
 from duban.items.models import Assignment, Feedback, Item
 from duban.items.repository import ItemRepository
 from duban.items.schemas import (
@@ -34,6 +41,8 @@ from duban.items.schemas import (
     UnitPlan,
 )
 from duban.numbering.repository import CounterRepository
+from duban.supervision.repository import SupervisionRepository
+from duban.supervision.schemas import SupervisionRead
 
 STATE_LABELS = {
     "draft": "草稿", "pending_approval": "待审定", "rejected": "已退回修改", "registered": "已立项",
@@ -51,6 +60,12 @@ ACTION_LABELS = {
 def item_ref(tenant: str, item_id: str) -> str:
     """The id of an item across the whole network."""
     return f"{tenant}/{item_id}"
+
+
+def remind_before(ctx: TenantContext) -> tuple[int, ...]:
+    """How many working days before a due date this tenant's 催办 steps go out (registry)."""
+    entry = ctx.registry.get(ctx.tenant)
+    return entry.remind_before if entry else (3, 1)
 
 
 def _move(obj: Item | Assignment, allowed: tuple[str, ...], to: str, action: str) -> str:
@@ -87,7 +102,7 @@ def _check_plan(ctx: TenantContext, units: list[UnitPlan], group: str, deadline:
     found = ctx.registry.group(group)
     if found is None or found.tenant != ctx.tenant:
         raise InvalidInput(f"督查组 {group} 不存在 (unknown supervision group)")
-    if deadline < today():
+    if deadline < ctx.time.today():
         raise InvalidInput(f"办结时限 {deadline} 已过 (deadline is in the past)")
     return [{"unit": u.unit, "role": u.role} for u in units]
 
@@ -100,7 +115,8 @@ async def create_item(ctx: TenantContext, data: ItemCreate) -> Item:
         source=_check_source(data.source_kind, data.source), content=data.content,
         requirements=data.requirements, division=data.division, group_code=data.group,
         deadline=data.deadline, units=_check_plan(ctx, data.units, data.group, data.deadline),
-        confidentiality=data.confidentiality, retention=data.retention, state="draft",
+        confidentiality=data.confidentiality, retention=data.retention, progress_reports=data.progress_reports,
+        state="draft",
         created_by=ctx.actor.ref,
     )
     repo = ItemRepository(ctx.session, ctx.tenant)
@@ -123,7 +139,8 @@ async def update_item(ctx: TenantContext, item_id: str, data: ItemUpdate) -> Ite
     if {"units", "group", "deadline"} & changes.keys():
         item.units = _check_plan(ctx, units, changes.get("group", item.group_code),
                                  changes.get("deadline", item.deadline))
-    for name in ("title", "content", "requirements", "division", "deadline", "confidentiality", "retention"):
+    for name in ("title", "content", "requirements", "division", "deadline", "confidentiality", "retention",
+                 "progress_reports"):
         if name in changes:
             setattr(item, name, changes[name])
     if "group" in changes:
@@ -150,7 +167,7 @@ async def submit(ctx: TenantContext, item_id: str) -> Item:
 async def approve(ctx: TenantContext, item_id: str, note: str = "") -> Item:
     """审定批准: the plan becomes an item and gets its serial number."""
     repo, item = await _transition(ctx, item_id, ("pending_approval",), "registered", "approve", note)
-    year = today().year
+    year = ctx.time.today().year
     number = await CounterRepository(ctx.session, ctx.tenant).next(f"item_serial:{year}")
     item.serial, item.reject_reason = f"{year}-{number:04d}", None
     return item
@@ -170,21 +187,32 @@ async def withdraw(ctx: TenantContext, item_id: str, reason: str) -> Item:
 
 
 async def assign(ctx: TenantContext, item_id: str) -> tuple[Item, list[Assignment]]:
-    """交办: one assignment per planned unit, each sent down as an event."""
+    """交办: one assignment per planned unit, each with its deadline clocks, each sent down as an event."""
     repo, item = await _transition(ctx, item_id, ("registered",), "assigned", "assign")
     ref = item_ref(ctx.tenant, item.id)
+    at = ctx.time.now()
+    tenant = ctx.registry.get(ctx.tenant)
+    specs = rules.clocks_for(
+        source_kind=item.source_kind, source=item.source, assigned_on=deadlines.china_date(at),
+        deadline=item.deadline, progress=item.progress_reports,
+        accept_workdays=tenant.accept_workdays if tenant else 1, cal=ctx.calendar,
+    )
     made = []
     for plan in item.units:
         a = Assignment(
             id=new_id(), item_ref=ref, item_id=item.id, assigner=ctx.tenant, unit=plan["unit"],
             role=plan["role"], serial=item.serial, title=item.title, content=item.content,
             requirements=item.requirements, source_kind=item.source_kind, deadline=item.deadline,
-            state="issued", assigned_at=utcnow(),
+            state="issued", assigned_at=at,
         )
         repo.add_assignment(a)
+        await ctx.session.flush()
+        clocks = deadlines.add_clocks(ClockRepository(ctx.session, ctx.tenant), a.id, specs)
+        deadlines.schedule_reminders(clocks, deadlines.china_date(at), ctx.calendar, remind_before(ctx))
         repo.record(ref, "issue", ctx.actor.ref, None, "issued", note=a.unit, assignment_id=a.id)
         await outbox_add(ctx, "assignment.issued", a.unit, ref, AssignmentIssued(
-            a.id, a.role, a.title, a.content, a.requirements, a.source_kind, a.deadline, a.serial))
+            a.id, a.role, a.title, a.content, a.requirements, a.source_kind, a.deadline, a.serial,
+            [ClockSet(c.id, c.kind, c.seq, c.rule, c.due, c.start) for c in clocks]), at)
         made.append(a)
     return item, made
 
@@ -213,15 +241,19 @@ async def return_assignment(ctx: TenantContext, item_id: str, unit: str, reason:
     before = _move(a, ("accepted", "in_progress", "completion_requested"), "returned", "return")
     a.note = reason
     repo.record(ref, "return", ctx.actor.ref, before, "returned", note=reason, assignment_id=a.id)
-    await outbox_add(ctx, "assignment.returned", a.unit, ref, AssignmentReturned(a.id, reason))
+    at = ctx.time.now()
+    await deadlines.on_return(ClockRepository(ctx.session, ctx.tenant), a.id, at, a.deadline, ctx.calendar,
+                              remind=remind_before(ctx))
+    await outbox_add(ctx, "assignment.returned", a.unit, ref, AssignmentReturned(a.id, reason), at)
     await roll_up(repo, item, ctx.actor.ref)
     return item
 
 
-async def outbox_add(ctx: TenantContext, kind: str, to: str, ref: str, payload: msgspec.Struct) -> None:
-    """Queue an event in the current transaction."""
+async def outbox_add(ctx: TenantContext, kind: str, to: str, ref: str, payload: msgspec.Struct,
+                     at: datetime | None = None) -> None:
+    """Queue an event in the current transaction (``at``: when it happened, if the caller recorded it)."""
     await OutboxRepository(ctx.session, ctx.tenant).add(
-        kind=kind, to_tenant=to, item_ref=ref, actor=ctx.actor.ref, payload=payload
+        kind=kind, to_tenant=to, item_ref=ref, actor=ctx.actor.ref, payload=payload, occurred_at=at or ctx.time.now()
     )
 
 
@@ -260,10 +292,18 @@ async def archive(ctx: TenantContext, item_id: str, store: ArchiveStore, fonds: 
     )
     item_doc = msgspec.to_builtins(ItemRead.of(item, ctx.tenant, day))
     item_doc["state"] = "archived"
+    ids = [a.id for a in assignments]
+    clocks = await ClockRepository(ctx.session, ctx.tenant).of(ids)
     dossier = build_dossier(meta, {
         "item.json": item_doc,
-        "assignments.json": [msgspec.to_builtins(AssignmentRead.of(a, day)) for a in assignments],
+        "assignments.json": [
+            msgspec.to_builtins(AssignmentRead.of(a, day, [c for c in clocks if c.assignment_id == a.id]))
+            for a in assignments],
         "feedback.json": [msgspec.to_builtins(FeedbackRead.of(f)) for f in feedback],
+        "supervisions.json": [msgspec.to_builtins(SupervisionRead.of(s)) for s in
+                              await SupervisionRepository(ctx.session, ctx.tenant).of_item(ref)],
+        "extensions.json": [msgspec.to_builtins(ExtensionRead.of(e)) for e in
+                            await ExtensionRepository(ctx.session, ctx.tenant).of_assignments(ids)],
         "history.json": [msgspec.to_builtins(HistoryRead.of(h)) for h in history],
     })
     location = await store.put_dossier(ctx.tenant, dossier, year=year, retention=item.retention)
@@ -285,14 +325,20 @@ async def _received(ctx: TenantContext, assignment_id: str) -> tuple[ItemReposit
     return repo, a
 
 
-async def accept(ctx: TenantContext, assignment_id: str) -> Assignment:
-    """签收: the unit confirms receipt."""
+async def accept(ctx: TenantContext, assignment_id: str, leader_in_charge: str | None = None) -> Assignment:
+    """签收: the unit confirms receipt, naming the leader in charge of it (分管领导, 第十条) if it will."""
     repo, a = await _received(ctx, assignment_id)
+    if leader_in_charge is not None:
+        leader = await AccountRepository(ctx.session, ctx.tenant).by_username(leader_in_charge)
+        if leader is None or "leader_in_charge" not in {r.role for r in leader.roles}:
+            raise InvalidInput(f"{leader_in_charge} 不是本单位的分管领导 (not a leader in charge of this unit)")
+        a.leader_in_charge = leader_in_charge
     before = _move(a, ("issued",), "accepted", "accept")
-    a.accepted_at, a.accepted_by = utcnow(), ctx.actor.ref
+    a.accepted_at, a.accepted_by = ctx.time.now(), ctx.actor.ref
     repo.record(a.item_ref, "accept", ctx.actor.ref, before, "accepted", assignment_id=a.id)
+    await deadlines.meet(ClockRepository(ctx.session, ctx.tenant), a.id, "accept", a.accepted_at, ctx.calendar)
     await outbox_add(ctx, "assignment.accepted", a.assigner, a.item_ref,
-                     AssignmentAccepted(a.id, a.accepted_at, a.accepted_by))
+                     AssignmentAccepted(a.id, a.accepted_at, a.accepted_by), a.accepted_at)
     return a
 
 
@@ -301,11 +347,12 @@ async def add_feedback(ctx: TenantContext, assignment_id: str, data: FeedbackCre
     repo, a = await _received(ctx, assignment_id)
     before = _move(a, ("accepted", "in_progress", "returned"), "in_progress", "feedback")
     f = Feedback(id=new_id(), assignment_id=a.id, kind=data.kind, text=data.text, author=ctx.actor.ref,
-                 submitted_at=utcnow())
+                 submitted_at=ctx.time.now())
     repo.add_feedback(f)
     repo.record(a.item_ref, "feedback", ctx.actor.ref, before, "in_progress", note=data.kind, assignment_id=a.id)
+    await deadlines.on_feedback(ClockRepository(ctx.session, ctx.tenant), a.id, f.kind, f.submitted_at, ctx.calendar)
     await outbox_add(ctx, "feedback.submitted", a.assigner, a.item_ref,
-                     FeedbackSubmitted(a.id, f.id, f.kind, f.text, f.author, f.submitted_at))
+                     FeedbackSubmitted(a.id, f.id, f.kind, f.text, f.author, f.submitted_at), f.submitted_at)
     return f
 
 
@@ -318,6 +365,8 @@ async def request_completion(ctx: TenantContext, assignment_id: str, note: str =
     a.note = note or None
     repo.record(a.item_ref, "request_completion", ctx.actor.ref, before, "completion_requested",
                 note=note or None, assignment_id=a.id)
+    at = ctx.time.now()
+    await deadlines.on_completion_request(ClockRepository(ctx.session, ctx.tenant), a.id, at, ctx.calendar)
     await outbox_add(ctx, "assignment.completion_requested", a.assigner, a.item_ref,
-                     CompletionRequested(a.id, note))
+                     CompletionRequested(a.id, note), at)
     return a

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -31,6 +31,15 @@ class _TenantEntry(msgspec.Struct, forbid_unknown_fields=True):
     kind: TenantKind
     parent: str | None = None
     division_code: str | None = None
+    # Deadlines (第四条3): 签收 within this many working days of 交办; a clock shows yellow this many
+    # working days before it is due.
+    accept_workdays: Annotated[int, msgspec.Meta(ge=1, le=30)] = 1
+    warn_workdays: Annotated[int, msgspec.Meta(ge=0, le=30)] = 3
+    # 催办 steps this many working days before a due date (then on it, and after it; reminders/ladder.py).
+    remind_before: Annotated[tuple[Annotated[int, msgspec.Meta(ge=1, le=30)], ...], msgspec.Meta(max_length=5)] = (3, 1)
+    # 催办 goes out only inside these hours on working days (what falls outside waits for the next opening).
+    working_hours: Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$")
+                             ] = "08:30-17:30"
 
 
 class _GroupEntry(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,6 +64,10 @@ class Tenant:
     kind: str
     parent: str | None
     division_code: str | None = None
+    accept_workdays: int = 1
+    warn_workdays: int = 3
+    working_hours: str = "08:30-17:30"
+    remind_before: tuple[int, ...] = (3, 1)
 
 
 @dataclass(frozen=True)
@@ -163,7 +176,9 @@ def _validate(path: Path, data: _RegistryFile) -> Registry:
     for i, t in enumerate(data.tenants):
         if t.parent is not None and t.parent not in seen:
             raise RegistryError(path, f"tenants[{i}].parent", f"unknown tenant {t.parent!r}")
-    tenants = [Tenant(t.code, t.name, t.kind, t.parent, t.division_code) for t in data.tenants]
+    tenants = [Tenant(t.code, t.name, t.kind, t.parent, t.division_code, t.accept_workdays, t.warn_workdays,
+                      t.working_hours, t.remind_before)
+               for t in data.tenants]
     registry = Registry(tenants, [], source=str(path))
     for i, t in enumerate(tenants):
         # A cycle would make the ancestor walk loop forever; refuse it here.
