@@ -27,4 +27,4 @@ async def provide_ctx(request: Request) -> AsyncGenerator[TenantContext, None]:
     async with platform.db.transaction(actor.tenant) as session:
         yield TenantContext(actor.tenant, session, actor, platform.registry, platform.policy, platform.calendar,
                             platform.time)
-    platform.relay.wake(actor.tenant)
+    platform.committed(actor.tenant)  # send its new events and notifications now
