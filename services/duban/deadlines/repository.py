@@ -25,10 +25,10 @@ class ClockRepository:
             select(Clock).where(Clock.assignment_id.in_(assignment_ids))
             .order_by(Clock.assignment_id, Clock.due, Clock.kind, Clock.seq)))
 
-    async def open_of(self, assignment_id: str, kind: str) -> list[Clock]:
-        """An assignment's open clocks of one kind, earliest due first."""
+    async def open_of(self, assignment_id: str, *kinds: str) -> list[Clock]:
+        """An assignment's open clocks of some kinds, earliest due first."""
         return list(await self.session.scalars(
-            select(Clock).where(Clock.assignment_id == assignment_id, Clock.kind == kind, Clock.state == OPEN)
+            select(Clock).where(Clock.assignment_id == assignment_id, Clock.kind.in_(kinds), Clock.state == OPEN)
             .order_by(Clock.due, Clock.seq)))
 
     async def last_of(self, assignment_id: str, kind: str) -> Clock | None:

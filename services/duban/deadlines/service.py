@@ -68,29 +68,37 @@ def _settle(clock: Clock, at: datetime, cal: rules.Workdays) -> None:
         clock.late_workdays = None
 
 
+def _first(clocks: list[Clock], kind: str) -> Clock | None:
+    return next((c for c in clocks if c.kind == kind), None)  # they come earliest due first
+
+
 async def meet(repo: ClockRepository, assignment_id: str, kind: str, at: datetime, cal: rules.Workdays) -> Clock | None:
     """The earliest open clock of a kind is met at ``at``; returns it (None if none was open)."""
-    open_clocks = await repo.open_of(assignment_id, kind)
-    if not open_clocks:
-        return None
-    _settle(open_clocks[0], at, cal)
-    return open_clocks[0]
+    clock = _first(await repo.open_of(assignment_id, kind), kind)
+    if clock is not None:
+        _settle(clock, at, cal)
+    return clock
 
 
 async def on_feedback(repo: ClockRepository, assignment_id: str, kind: str, at: datetime,
                       cal: rules.Workdays) -> None:
     """A feedback meets the feedback clock; a progress report also meets the period due first."""
-    await meet(repo, assignment_id, "feedback", at, cal)
-    if kind == "progress":
-        await meet(repo, assignment_id, "progress", at, cal)
+    kinds = ("feedback", "progress") if kind == "progress" else ("feedback",)
+    open_clocks = await repo.open_of(assignment_id, *kinds)
+    for k in kinds:
+        if (clock := _first(open_clocks, k)) is not None:
+            _settle(clock, at, cal)
 
 
 async def on_completion_request(repo: ClockRepository, assignment_id: str, at: datetime,
                                 cal: rules.Workdays) -> None:
     """办结申请 meets the completion clock; periodic reports stop being due."""
-    await meet(repo, assignment_id, "completion", at, cal)
-    for clock in await repo.open_of(assignment_id, "progress"):
-        clock.state = SUPERSEDED
+    open_clocks = await repo.open_of(assignment_id, "completion", "progress")
+    if (clock := _first(open_clocks, "completion")) is not None:
+        _settle(clock, at, cal)
+    for clock in open_clocks:
+        if clock.kind == "progress":
+            clock.state = SUPERSEDED
 
 
 async def on_return(repo: ClockRepository, assignment_id: str, at: datetime, deadline: date,

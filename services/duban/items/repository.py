@@ -103,6 +103,11 @@ class ItemRepository:
             select(Feedback).where(Feedback.assignment_id.in_(assignment_ids)).order_by(Feedback.submitted_at)
         ))
 
+    async def has_feedback(self, assignment_id: str) -> bool:
+        """Has the assignment any feedback yet (one row is enough to know)?"""
+        return (await self.session.scalars(
+            select(Feedback.id).where(Feedback.assignment_id == assignment_id).limit(1))).first() is not None
+
     async def feedback_exists(self, feedback_id: str) -> bool:
         return await self.session.get(Feedback, feedback_id) is not None
 

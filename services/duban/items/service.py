@@ -359,7 +359,7 @@ async def add_feedback(ctx: TenantContext, assignment_id: str, data: FeedbackCre
 async def request_completion(ctx: TenantContext, assignment_id: str, note: str = "") -> Assignment:
     """办结申请: the unit's 第一责任人 signs the work off and asks the assigner to close it."""
     repo, a = await _received(ctx, assignment_id)
-    if not await repo.feedback_of([a.id]):
+    if not await repo.has_feedback(a.id):
         raise Conflict("尚未反馈办理情况，不能申请办结 (send feedback before asking for completion)")
     before = _move(a, ("in_progress",), "completion_requested", "request_completion")
     a.note = note or None
