@@ -28,27 +28,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date, datetime
-from pathlib import Path
 
 import asyncpg
+from benchdb import CITY, DEFAULT_URL, asyncpg_dsn, bench_platform  # bench/benchdb.py, beside this script
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from duban.platform import Platform
 from duban.reminders.repository import ReminderRepository
-from duban.settings import Settings
-from duban.timesource import CHINA, FixedTime
+from duban.timesource import CHINA
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-CITY, COUNTY = "city", "qingjiangpu"
 NOW = datetime(2026, 10, 9, 9, 0, tzinfo=CHINA)  # Friday, a working day; 09:00 is inside 08:30-17:30
 TODAY = NOW.date()
 DUE = date(2026, 10, 13)  # before:3 of 10-13 is 10-09 (Saturday 10-10 is a 调休 working day)
@@ -92,13 +85,6 @@ SELECT md5($1 || ':clock:' || n)::uuid::text, md5($1 || ':assignment:' || n)::uu
        $4::date + (n % $5)::int - $6::int
 FROM generate_series($2::bigint, $3::bigint - 1) AS n
 """
-
-
-def asyncpg_dsn(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    if database:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
 
 
 def say(line: str) -> None:
@@ -231,53 +217,28 @@ def literal(value: object) -> str:
 
 async def run(args: argparse.Namespace) -> int:
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
-    name = f"duban_bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(asyncpg_dsn(args.database_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    workdir = Path(tempfile.mkdtemp(prefix="duban-bench-"))
-    platform: Platform | None = None
-    conn: asyncpg.Connection | None = None
-    try:
-        url = make_url(args.database_url).set(drivername="postgresql+asyncpg", database=name)
-        settings = Settings(
-            data_dir=workdir, database_url=url.render_as_string(hide_password=False),
-            tenants_file=ROOT / "tenants" / "huaian.toml", policies_dir=ROOT / "policies",
-            hosted_tenants=(CITY, COUNTY), run_jobs=False, password_cost=10)
-        platform = Platform(settings)
-        platform.time = FixedTime(NOW)
-        await platform.migrate()
-        await platform.seed_demo()
+    async with bench_platform(args.database_url, NOW) as (platform, name):
         conn = await asyncpg.connect(asyncpg_dsn(args.database_url, name))
-        await conn.execute(f'SET search_path TO "tenant_{CITY}"')
-        bench = Bench(platform, conn, args.due)
-        await bench.add_due()
-        results: dict[int, dict[str, list[float]]] = {}
-        loaded = 0
-        for size in sizes:
-            start = time.perf_counter()
-            await fill(conn, "n", loaded, size, NOT_DUE_FROM, 900, 7)
-            loaded = size
-            await conn.execute("VACUUM (ANALYZE) items, assignments, clocks")
-            say(f"{size:,} open assignments not due (+{args.due} due): loaded in {time.perf_counter() - start:.1f} s")
-            results[size] = await bench.measure(args.repeats)
-            scan_med, scan_min = median_min(results[size]["scan"])
-            say(f"  scan median {scan_med * 1000:.1f} ms, min {scan_min * 1000:.1f} ms")
-        await bench.explain()
-        return report(sizes, results, args)
-    finally:
-        if conn is not None:
-            await conn.close()
-        if platform is not None:
-            await platform.db.dispose()
-        admin = await asyncpg.connect(asyncpg_dsn(args.database_url))
         try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'SET search_path TO "tenant_{CITY}"')
+            bench = Bench(platform, conn, args.due)
+            await bench.add_due()
+            results: dict[int, dict[str, list[float]]] = {}
+            loaded = 0
+            for size in sizes:
+                start = time.perf_counter()
+                await fill(conn, "n", loaded, size, NOT_DUE_FROM, 900, 7)
+                loaded = size
+                await conn.execute("VACUUM (ANALYZE) items, assignments, clocks")
+                say(f"{size:,} open assignments not due (+{args.due} due): loaded in "
+                    f"{time.perf_counter() - start:.1f} s")
+                results[size] = await bench.measure(args.repeats)
+                scan_med, scan_min = median_min(results[size]["scan"])
+                say(f"  scan median {scan_med * 1000:.1f} ms, min {scan_min * 1000:.1f} ms")
+            await bench.explain()
+            return report(sizes, results, args)
         finally:
-            await admin.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+            await conn.close()
 
 
 def report(sizes: list[int], results: dict[int, dict[str, list[float]]], args: argparse.Namespace) -> int:

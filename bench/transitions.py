@@ -28,23 +28,20 @@ import cProfile
 import os
 import pstats
 import re
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from pathlib import Path
 
 import asyncpg
 import asyncpg.prepared_stmt
 import asyncpg.transaction
 import msgspec
+from benchdb import CITY, COUNTY, DEFAULT_URL, asyncpg_dsn, bench_platform  # bench/benchdb.py, beside this script
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from duban.context import TenantContext
 from duban.db.base import new_id
@@ -54,12 +51,8 @@ from duban.items.models import HistoryEntry
 from duban.items.schemas import FeedbackCreate, ItemCreate, UnitPlan
 from duban.platform import Platform
 from duban.policy.policy import Actor
-from duban.settings import Settings
-from duban.timesource import CHINA, FixedTime
+from duban.timesource import CHINA
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-CITY, COUNTY = "city", "qingjiangpu"
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=CHINA)  # a Monday, a working day
 ITEM_KINDS = ("create", "submit", "approve", "assign")
 ASSIGNMENT_KINDS = ("accept", "feedback", "request_completion")
@@ -90,13 +83,6 @@ n AS (INSERT INTO counters (key, value) SELECT 'outbox_seq:' || assigner || ':' 
 INSERT INTO outbox (id, kind, to_tenant, item_ref, seq, body, created_at)
 SELECT $5, 'assignment.accepted', a.assigner, a.item_ref, n.value, replace($6, '"seq":0', '"seq":' || n.value), $2
 FROM a, n"""
-
-
-def asyncpg_dsn(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    if database:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
 
 
 def say(line: str) -> None:
@@ -473,56 +459,32 @@ def area(filename: str, function: str) -> str:
 
 
 async def run(args: argparse.Namespace) -> int:
-    name = f"duban_bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(asyncpg_dsn(args.database_url))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    workdir = Path(tempfile.mkdtemp(prefix="duban-bench-"))
-    platform: Platform | None = None
-    raw: asyncpg.Connection | None = None
-    floor_conn: asyncpg.Connection | None = None
-    try:
-        url = make_url(args.database_url).set(drivername="postgresql+asyncpg", database=name)
-        settings = Settings(
-            data_dir=workdir, database_url=url.render_as_string(hide_password=False),
-            tenants_file=ROOT / "tenants" / "huaian.toml", policies_dir=ROOT / "policies",
-            hosted_tenants=(CITY, COUNTY), run_jobs=False, password_cost=10)
-        platform = Platform(settings)
-        platform.time = FixedTime(NOW)
-        await platform.migrate()
-        await platform.seed_demo()
-        raw = await asyncpg.connect(asyncpg_dsn(args.database_url, name))
-        # A scratch table shaped like a history row: the same kind of single-row write, alone.
-        await raw.execute("CREATE TABLE bench_raw (id serial PRIMARY KEY, item_ref varchar(80) NOT NULL,"
-                          " action varchar(40) NOT NULL, actor varchar(100) NOT NULL, note text,"
-                          " at timestamptz NOT NULL)")
-        floor_conn = await asyncpg.connect(asyncpg_dsn(args.database_url, name))
-        await floor_conn.execute(f'SET search_path TO "tenant_{COUNTY}"')
-        bench = Bench(platform, raw, floor_conn, Tracer())
-        await bench.round(max(args.items // 4, 10), args.raw // 4)  # warm-up
-        rounds = []
-        for n in range(args.rounds):
-            rounds.append(await bench.round(args.items, args.raw))
-            say(f"round {n + 1}: raw {rounds[-1]['raw']:,.0f}/s, transitions {rounds[-1]['all']:,.0f}/s "
-                f"(x{rounds[-1]['all'] / rounds[-1]['raw']:.3f})")
-        ok = report(rounds, args)
-        if not ok or args.profile:
-            await profile(bench, max(args.items // 2, 20), statistics.median(r["raw"] for r in rounds))
-        return 0 if ok else 1
-    finally:
-        for conn in (raw, floor_conn):
-            if conn is not None:
-                await conn.close()
-        if platform is not None:
-            await platform.db.dispose()
-        admin = await asyncpg.connect(asyncpg_dsn(args.database_url))
+    async with bench_platform(args.database_url, NOW) as (platform, name):
+        raw: asyncpg.Connection | None = None
+        floor_conn: asyncpg.Connection | None = None
         try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            raw = await asyncpg.connect(asyncpg_dsn(args.database_url, name))
+            # A scratch table shaped like a history row: the same kind of single-row write, alone.
+            await raw.execute("CREATE TABLE bench_raw (id serial PRIMARY KEY, item_ref varchar(80) NOT NULL,"
+                              " action varchar(40) NOT NULL, actor varchar(100) NOT NULL, note text,"
+                              " at timestamptz NOT NULL)")
+            floor_conn = await asyncpg.connect(asyncpg_dsn(args.database_url, name))
+            await floor_conn.execute(f'SET search_path TO "tenant_{COUNTY}"')
+            bench = Bench(platform, raw, floor_conn, Tracer())
+            await bench.round(max(args.items // 4, 10), args.raw // 4)  # warm-up
+            rounds = []
+            for n in range(args.rounds):
+                rounds.append(await bench.round(args.items, args.raw))
+                say(f"round {n + 1}: raw {rounds[-1]['raw']:,.0f}/s, transitions {rounds[-1]['all']:,.0f}/s "
+                    f"(x{rounds[-1]['all'] / rounds[-1]['raw']:.3f})")
+            ok = report(rounds, args)
+            if not ok or args.profile:
+                await profile(bench, max(args.items // 2, 20), statistics.median(r["raw"] for r in rounds))
+            return 0 if ok else 1
         finally:
-            await admin.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+            for conn in (raw, floor_conn):
+                if conn is not None:
+                    await conn.close()
 
 
 def main() -> int:

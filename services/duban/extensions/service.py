@@ -18,6 +18,7 @@ from duban.events.envelope import Envelope, ExtensionDecided, ExtensionRequested
 from duban.extensions.models import APPROVED, PENDING, REFUSED, Extension
 from duban.extensions.repository import ExtensionRepository
 from duban.extensions.schemas import ExtensionApprove, ExtensionCreate
+from duban.items.events import issued_to_sender, received_from_sender
 from duban.items.models import Assignment
 from duban.items.repository import ItemRepository
 from duban.items.service import _received, item_ref, outbox_add, remind_before
@@ -59,9 +60,7 @@ async def request(ctx: TenantContext, assignment_id: str, data: ExtensionCreate)
 async def on_requested(ctx: EventContext, env: Envelope, p: ExtensionRequested) -> None:
     """A unit's request reached the assigner: keep it for a decision."""
     items = ItemRepository(ctx.session, ctx.tenant)
-    a = await items.find_assignment(p.assignment_id)
-    if a is None or a.assigner != ctx.tenant or a.unit != env.from_tenant:
-        raise Refused(f"{env.from_tenant} holds no assignment {p.assignment_id} issued by {ctx.tenant}")
+    a = await issued_to_sender(items, env, p.assignment_id)
     extensions = ExtensionRepository(ctx.session, ctx.tenant)
     if await extensions.get(p.extension_id) is not None:
         raise Conflict(f"extension {p.extension_id} already exists here")
@@ -145,10 +144,10 @@ async def on_decided(ctx: EventContext, env: Envelope, p: ExtensionDecided) -> N
     """The assigner's decision reached the unit: the same change here."""
     extensions = ExtensionRepository(ctx.session, ctx.tenant)
     e = await extensions.get(p.extension_id)
-    items = ItemRepository(ctx.session, ctx.tenant)
-    a = await items.find_assignment(e.assignment_id) if e is not None else None
-    if e is None or a is None or a.unit != ctx.tenant or a.assigner != env.from_tenant:
+    if e is None:
         raise Refused(f"no extension request {p.extension_id} to {env.from_tenant} here")
+    items = ItemRepository(ctx.session, ctx.tenant)
+    a = await received_from_sender(items, env, e.assignment_id)
     if e.state != PENDING:
         raise Conflict(f"extension {e.id} was already {e.state}")
     clock = await ClockRepository(ctx.session, ctx.tenant).get(e.clock_id)

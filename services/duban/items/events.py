@@ -42,18 +42,27 @@ async def on_issued(ctx: EventContext, env: Envelope, p: AssignmentIssued) -> No
     repo.record(env.item_ref, "receive", env.actor, None, "issued", assignment_id=p.assignment_id)
 
 
-async def _issued_by_us(repo: ItemRepository, env: Envelope, assignment_id: str) -> Assignment:
+async def issued_to_sender(repo: ItemRepository, env: Envelope, assignment_id: str) -> Assignment:
+    """At the assigner: the assignment this tenant issued to the event's sender (answers are taken only
+    from the unit the assignment went to), or ``Refused``."""
     a = await repo.find_assignment(assignment_id)
-    # Answers are accepted only from the unit the assignment went to (feedback goes only to the assigner).
     if a is None or a.assigner != repo.tenant or a.unit != env.from_tenant:
         raise Refused(f"{env.from_tenant} holds no assignment {assignment_id} issued by {repo.tenant}")
+    return a
+
+
+async def received_from_sender(repo: ItemRepository, env: Envelope, assignment_id: str) -> Assignment:
+    """At the unit: the assignment this tenant received from the event's sender, or ``Refused``."""
+    a = await repo.find_assignment(assignment_id)
+    if a is None or a.unit != repo.tenant or a.assigner != env.from_tenant:
+        raise Refused(f"no assignment {assignment_id} from {env.from_tenant} here")
     return a
 
 
 async def _mirror(ctx: EventContext, env: Envelope, assignment_id: str, allowed: tuple[str, ...], to: str,
                   action: str, note: str | None = None) -> Assignment:
     repo = ItemRepository(ctx.session, ctx.tenant)
-    a = await _issued_by_us(repo, env, assignment_id)
+    a = await issued_to_sender(repo, env, assignment_id)
     before = _move(a, allowed, to, action)
     repo.record(env.item_ref, action, env.actor, before, to, note=note, assignment_id=a.id)
     if a.item_id is not None:
@@ -92,10 +101,7 @@ async def on_completion_requested(ctx: EventContext, env: Envelope, p: Completio
 
 async def _ours(ctx: EventContext, env: Envelope, assignment_id: str) -> tuple[ItemRepository, Assignment]:
     repo = ItemRepository(ctx.session, ctx.tenant)
-    a = await repo.find_assignment(assignment_id)
-    if a is None or a.unit != ctx.tenant or a.assigner != env.from_tenant:
-        raise Refused(f"no assignment {assignment_id} from {env.from_tenant} here")
-    return repo, a
+    return repo, await received_from_sender(repo, env, assignment_id)
 
 
 async def on_completed(ctx: EventContext, env: Envelope, p: AssignmentCompleted) -> None:

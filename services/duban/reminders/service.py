@@ -18,9 +18,10 @@ from duban.deadlines.models import OPEN
 from duban.deadlines.repository import ClockRepository
 from duban.deadlines.schemas import KIND_LABELS
 from duban.deadlines.service import DONE_STATES, china_date
-from duban.errors import Conflict, DubanError, InvalidInput, Refused
+from duban.errors import Conflict, DubanError, InvalidInput
 from duban.events.envelope import Envelope, ReminderSent
 from duban.events.repository import OutboxRepository
+from duban.items.events import received_from_sender
 from duban.items.models import Assignment
 from duban.items.repository import ItemRepository
 from duban.items.service import item_ref, outbox_add
@@ -127,9 +128,7 @@ async def _people(ctx: EventContext, a: Assignment, roles: list[str]) -> list[st
 async def on_sent(ctx: EventContext, env: Envelope, p: ReminderSent) -> None:
     """A 催办 arrived: keep it with the assignment and tell the people of its step."""
     items = ItemRepository(ctx.session, ctx.tenant)
-    a = await items.find_assignment(p.assignment_id)
-    if a is None or a.unit != ctx.tenant or a.assigner != env.from_tenant:
-        raise Refused(f"no assignment {p.assignment_id} from {env.from_tenant} here")
+    a = await received_from_sender(items, env, p.assignment_id)
     repo = ReminderRepository(ctx.session, ctx.tenant)
     if await repo.get(p.reminder_id) is not None:
         raise Conflict(f"reminder {p.reminder_id} already received here")

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from duban.context import EventContext, TenantContext
 from duban.db.base import new_id
-from duban.errors import Conflict, InvalidInput, Refused
+from duban.errors import Conflict, InvalidInput
 from duban.events.envelope import Envelope, SupervisionRecorded
+from duban.items.events import received_from_sender
 from duban.items.repository import ItemRepository
 from duban.items.service import item_ref, outbox_add
 from duban.supervision.models import MODES, Supervision
@@ -53,9 +54,7 @@ async def record(ctx: TenantContext, item_id: str, data: SupervisionCreate) -> S
 async def on_recorded(ctx: EventContext, env: Envelope, p: SupervisionRecorded) -> None:
     """A 督办 of the assigner arrived: keep it with this unit's assignment."""
     items = ItemRepository(ctx.session, ctx.tenant)
-    a = await items.find_assignment(p.assignment_id)
-    if a is None or a.unit != ctx.tenant or a.assigner != env.from_tenant:
-        raise Refused(f"no assignment {p.assignment_id} from {env.from_tenant} here")
+    a = await received_from_sender(items, env, p.assignment_id)
     records = SupervisionRepository(ctx.session, ctx.tenant)
     if await records.exists(p.supervision_id, a.id):
         raise Conflict(f"supervision {p.supervision_id} already recorded here")
