@@ -9,6 +9,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import IntegrityError
 
 from duban.accounts.routes import AccountController
@@ -45,6 +46,24 @@ def _archive_error(_: Request, exc: ArchiveError) -> Response:
                     status_code=503)
 
 
+def _unreadable(request: Request, exc: Exception) -> Response:
+    # What the JSON decoder cannot take: bytes that are not UTF-8, or nesting deeper than the decoder
+    # recurses (a 100,000-deep array). Nothing the platform accepts is nested more than a few levels.
+    log.warning("unreadable request body on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    why = "不是有效的 UTF-8 文本 (not valid UTF-8)" if isinstance(exc, UnicodeDecodeError) else \
+        "嵌套层次过深 (nested too deeply)"
+    return Response({"status_code": 400, "detail": f"请求内容无法解析：{why} (the request body cannot be read)"},
+                    status_code=400)
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    # Logged with the traceback and the request line, so a 500 is never only an access-log line;
+    # the caller learns nothing of the internals.
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return Response({"status_code": 500, "detail": "服务器内部错误，已记录，请稍后重试或联系管理员 "
+                     "(internal error; it has been logged)"}, status_code=500)
+
+
 @get("/health", tags=["system"])
 async def health(platform: NamedDependency[Platform]) -> dict[str, object]:
     """Liveness: the node answers and which tenants it hosts."""
@@ -66,7 +85,9 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
                         ExtensionRequestController, ExtensionDecisionController, ReminderController],
         dependencies={"platform": Provide(provide_platform), "ctx": Provide(provide_ctx)},
         middleware=[DefineMiddleware(TokenAuthentication, exclude=PUBLIC)],
-        exception_handlers={DubanError: _duban_error, IntegrityError: _integrity_error, ArchiveError: _archive_error},
+        exception_handlers={DubanError: _duban_error, IntegrityError: _integrity_error, ArchiveError: _archive_error,
+                            UnicodeDecodeError: _unreadable, RecursionError: _unreadable,
+                            HTTP_500_INTERNAL_SERVER_ERROR: _unexpected},
         on_startup=[startup] if manage_platform else [],
         on_shutdown=[shutdown] if manage_platform else [],
         openapi_config=OpenAPIConfig(

@@ -1,0 +1,57 @@
+"""Hostile or broken input gets a 4xx with a message a clerk can read, never a 500 — with or without a
+login; and a 500, should one still happen, is logged with its traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from helpers import login, plan
+
+DEEP = 100_000
+
+
+async def test_invalid_utf8_at_login_is_400(client):
+    r = await client.post("/api/login", content=b'{"tenant": "city", "username": "\xff\xfe", "password": "x"}',
+                          headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert "JSON" in r.json()["detail"] or "UTF-8" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("body", [b"[" * DEEP + b"]" * DEEP, b'{"a":' * DEEP + b"1" + b"}" * DEEP])
+async def test_a_very_deep_json_body_is_400_not_500(client, body):
+    r = await client.post("/api/login", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text[:200]
+
+
+async def test_a_deeply_nested_source_is_refused(client):
+    inspector = await login(client, "city", "inspector")
+    nested = '{"x":' * 5000 + "1" + "}" * 5000
+    body = json.dumps(plan(source_kind="other", source={"x": "HERE"})).replace('"HERE"', nested)
+    headers = {**inspector, "content-type": "application/json"}
+    r = await client.post("/api/items", content=body.encode(), headers=headers)
+    assert r.status_code == 400, r.text[:200]
+
+
+@pytest.mark.parametrize("path", ["/api/items", "/api/assignments", "/api/inbox", "/api/notifications",
+                                  "/api/reminders/flagged"])
+@pytest.mark.parametrize("offset", [2**63, 2**64 + 5, -1])
+async def test_offsets_out_of_range_are_400(client, path, offset):
+    supervisor = await login(client, "city", "supervisor")
+    r = await client.get(path, params={"offset": offset}, headers=supervisor)
+    assert r.status_code == 400, (path, offset, r.status_code, r.text[:200])
+
+
+async def test_an_unexpected_error_is_logged_with_its_traceback(client, platform, caplog, monkeypatch):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("duban.items.repository.ItemRepository.list", broken)
+    inspector = await login(client, "city", "inspector")
+    caplog.set_level(logging.ERROR)
+    r = await client.get("/api/items", headers=inspector)
+    assert r.status_code == 500
+    assert "disk on fire" not in r.text  # no internals to the caller
+    assert any(rec.exc_info and "disk on fire" in str(rec.exc_info[1]) for rec in caplog.records)
