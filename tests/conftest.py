@@ -121,6 +121,9 @@ def settings(tmp_path: Path, database_url: str, nats_server: NatsServerProcess, 
         s3_bucket_prefix=f"t{uuid.uuid4().hex[:10]}", relay_poll_seconds=0.5,
         password_cost=10,  # cheap hashes: tests log in often; production keeps the default
         run_jobs=False,  # tests that need the 催办 scheduler run it themselves, at the times they set
+        # Tests move the platform's clock by days and weeks and log in often from one address: sessions
+        # and login limits are tested on their own (tests/api/test_login_hardening.py).
+        session_hours=24 * 366, session_idle_minutes=0, login_rate_per_minute=0,
     )
 
 

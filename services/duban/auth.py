@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -26,8 +28,10 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
             tenant = tenant_of_token(token.strip())
             if tenant not in platform.tenants:
                 raise NotAuthenticated("登录凭证无效 (unknown tenant in token)")
+            idle = platform.settings.session_idle_minutes
             async with platform.db.transaction(tenant) as session:
-                actor = await authenticate(AccountRepository(session, tenant), token.strip())
+                actor = await authenticate(AccountRepository(session, tenant), token.strip(), platform.time.now(),
+                                           timedelta(minutes=idle) if idle else None)
         except NotAuthenticated as exc:
             raise NotAuthorizedException(exc.message) from exc
         return AuthenticationResult(user=actor, auth=token)

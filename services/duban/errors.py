@@ -36,6 +36,16 @@ class Conflict(DubanError):
     status_code = 409
 
 
+class TooManyRequests(DubanError):
+    """Throttled: the caller should wait ``retry_after`` seconds."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int = 60) -> None:
+        super().__init__(message, detail={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(DubanError):
     status_code = 503
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from duban.accounts.repository import AccountRepository
 from duban.accounts.service import DEMO_PASSWORD, create_user, demo_accounts, demo_email, load_grants
+from duban.accounts.throttle import LoginThrottle
 from duban.archive import ArchiveStore
 from duban.calendar.service import read_calendar, watch
 from duban.calendar.workdays import WorkCalendar
@@ -80,6 +81,8 @@ class Platform:
         # Tests put a FixedTime here to move time; DUBAN_FIXED_TIME stops it for drills.
         self.time = time_source(settings.fixed_time)
         self.reminders = ReminderJob(self)
+        self.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_lockout_minutes,
+                                            settings.login_rate_per_minute)
         # The statutory working days: the package's years until start() adds the notices loaded here.
         self.calendar = WorkCalendar()
         self.inbox = Inbox(self.db, self.policy, HANDLERS, timedelta(minutes=settings.gap_alert_minutes),

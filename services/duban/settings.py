@@ -36,6 +36,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     session_hours: int = 12
+    session_idle_minutes: int = 30  # a session unused this long ends (0: only session_hours ends it)
+    login_max_failures: int = 5  # wrong passwords in a row that pause an account's logins (0: never)
+    login_lockout_minutes: int = 15  # how long they count, and how long the pause lasts
+    login_rate_per_minute: int = 60  # login attempts a minute from one client address (0: no limit)
     # scrypt cost as log2(N) for new password hashes; each hash records its own, so changing it
     # later only affects new passwords.
     password_cost: int = 14

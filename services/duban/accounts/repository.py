@@ -40,16 +40,18 @@ class AccountRepository:
             select(User.username).join(UserRole, UserRole.user_id == User.id)
             .where(UserRole.role == role, User.active.is_(True)).order_by(User.username)))
 
-    def add_session(self, token_hash: str, user_id: int, expires_at: datetime) -> None:
+    def add_session(self, token_hash: str, user_id: int, expires_at: datetime, now: datetime) -> None:
         """Remember a login."""
-        self.session.add(LoginSession(token_hash=token_hash, user_id=user_id, expires_at=expires_at))
+        self.session.add(LoginSession(token_hash=token_hash, user_id=user_id, expires_at=expires_at, created_at=now,
+                                      last_seen_at=now))
 
-    async def user_of_session(self, token_hash: str, now: datetime) -> User | None:
-        """The active user behind an unexpired session token."""
-        return await self.session.scalar(
-            select(User).join(LoginSession, LoginSession.user_id == User.id)
+    async def session_of(self, token_hash: str, now: datetime) -> tuple[LoginSession, User] | None:
+        """An unexpired session token and its active user."""
+        row = (await self.session.execute(
+            select(LoginSession, User).join(User, LoginSession.user_id == User.id)
             .where(LoginSession.token_hash == token_hash, LoginSession.expires_at > now, User.active.is_(True))
-        )
+        )).first()
+        return (row[0], row[1]) if row else None
 
     async def drop_session(self, token_hash: str) -> None:
         """Forget a login (log out)."""

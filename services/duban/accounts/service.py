@@ -7,10 +7,12 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from duban.accounts.repository import AccountRepository
+from duban.accounts.throttle import LoginThrottle
 from duban.db.base import utcnow
+from duban.db.database import Database
 from duban.errors import InvalidInput, NotAuthenticated
 from duban.policy.policy import Actor, Policy
 
@@ -68,7 +70,8 @@ class LoginResult:
     expires_at: object
 
 
-async def login(repo: AccountRepository, policy: Policy, username: str, password: str, hours: int) -> LoginResult:
+async def login(repo: AccountRepository, policy: Policy, username: str, password: str, hours: int,
+                now: datetime | None = None) -> LoginResult:
     """Check the password and open a session."""
     user = await repo.by_username(username)
     # Hash even for unknown users so timing doesn't tell which usernames exist.
@@ -76,17 +79,48 @@ async def login(repo: AccountRepository, policy: Policy, username: str, password
     if user is None or not ok or not user.active:
         raise NotAuthenticated("用户名或密码错误 (wrong username or password)")
     token = f"{repo.tenant}.{secrets.token_urlsafe(32)}"
-    expires_at = utcnow() + timedelta(hours=hours)
-    repo.add_session(token_hash(token), user.id, expires_at)
+    now = now or utcnow()
+    expires_at = now + timedelta(hours=hours)
+    repo.add_session(token_hash(token), user.id, expires_at, now)
     actor = Actor(repo.tenant, user.username, user.display_name)
     return LoginResult(token, actor, policy.roles_of(actor), expires_at)
 
 
-async def authenticate(repo: AccountRepository, token: str) -> Actor:
-    """The actor behind a bearer token, or ``NotAuthenticated``."""
-    user = await repo.user_of_session(token_hash(token), utcnow())
-    if user is None:
+async def sign_in(db: Database, policy: Policy, throttle: LoginThrottle, tenant: str, username: str, password: str,
+                  address: str, now: datetime, hours: int) -> LoginResult:
+    """A login through the throttle: refused early when the address floods or the account is paused;
+    a wrong password counts against the account, a right one clears it."""
+    throttle.check(tenant, username, address, now)
+    try:
+        if tenant not in db.tenants:
+            raise NotAuthenticated("用户名或密码错误 (wrong username or password)")
+        async with db.transaction(tenant) as session:
+            result = await login(AccountRepository(session, tenant), policy, username, password, hours, now)
+    except NotAuthenticated:
+        throttle.failed(tenant, username, now)
+        raise
+    throttle.succeeded(tenant, username)
+    return result
+
+
+TOUCH_EVERY = timedelta(minutes=1)  # how stale a session's last use may be recorded (saves a write a request)
+
+
+async def authenticate(repo: AccountRepository, token: str, now: datetime | None = None,
+                       idle: timedelta | None = None) -> Actor:
+    """The actor behind a bearer token, or ``NotAuthenticated``: unknown, expired, or unused for longer
+    than ``idle`` (the session then ends)."""
+    now = now or utcnow()
+    found = await repo.session_of(token_hash(token), now)
+    if found is None:
         raise NotAuthenticated("登录已失效，请重新登录 (session expired or unknown)")
+    login_session, user = found
+    last = login_session.last_seen_at or login_session.created_at
+    if idle and last <= now - idle:
+        await repo.drop_session(login_session.token_hash)
+        raise NotAuthenticated("长时间未操作，登录已超时，请重新登录 (session idle too long: log in again)")
+    if last <= now - TOUCH_EVERY:
+        login_session.last_seen_at = now
     return Actor(repo.tenant, user.username, user.display_name)
 
 
