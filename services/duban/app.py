@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from litestar import Litestar, Request, Response, get
 from litestar.di import NamedDependency, Provide
@@ -57,11 +58,13 @@ def _unreadable(request: Request, exc: Exception) -> Response:
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:
-    # Logged with the traceback and the request line, so a 500 is never only an access-log line;
-    # the caller learns nothing of the internals.
-    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return Response({"status_code": 500, "detail": "服务器内部错误，已记录，请稍后重试或联系管理员 "
-                     "(internal error; it has been logged)"}, status_code=500)
+    # Logged with the traceback, the request line and an id the answer carries (what a clerk reads out
+    # to the administrator), so a 500 is never only an access-log line; the caller learns no internals.
+    request_id = uuid.uuid4().hex[:12]
+    log.error("unexpected error %s on %s %s", request_id, request.method, request.url.path, exc_info=exc)
+    return Response({"status_code": 500, "request_id": request_id,
+                     "detail": f"服务器内部错误（编号 {request_id}），已记录，请稍后重试或联系管理员 "
+                               f"(internal error {request_id}; it has been logged)"}, status_code=500)
 
 
 @get("/health", tags=["system"])

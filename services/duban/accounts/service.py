@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -74,8 +75,9 @@ async def login(repo: AccountRepository, policy: Policy, username: str, password
                 now: datetime | None = None) -> LoginResult:
     """Check the password and open a session."""
     user = await repo.by_username(username)
-    # Hash even for unknown users so timing doesn't tell which usernames exist.
-    ok = verify_password(password, user.password_hash if user else _DUMMY_HASH)
+    # Hash even for unknown users so timing doesn't tell which usernames exist; in a worker thread, so
+    # the hashing (tens of milliseconds by design) never holds up the node's other requests.
+    ok = await asyncio.to_thread(verify_password, password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not ok or not user.active:
         raise NotAuthenticated("用户名或密码错误 (wrong username or password)")
     token = f"{repo.tenant}.{secrets.token_urlsafe(32)}"
@@ -92,7 +94,8 @@ async def sign_in(db: Database, policy: Policy, throttle: LoginThrottle, tenant:
     a wrong password counts against the account, a right one clears it."""
     throttle.check(tenant, username, address, now)
     try:
-        if tenant not in db.tenants:
+        if tenant not in db.tenants:  # costs the same hashing as a wrong password: timing tells nothing
+            await asyncio.to_thread(verify_password, password, _DUMMY_HASH)
             raise NotAuthenticated("用户名或密码错误 (wrong username or password)")
         async with db.transaction(tenant) as session:
             result = await login(AccountRepository(session, tenant), policy, username, password, hours, now)
