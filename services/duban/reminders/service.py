@@ -10,6 +10,7 @@ repeats a step."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from duban.accounts.repository import AccountRepository
 from duban.context import EventContext, TenantContext
@@ -60,7 +61,7 @@ async def scan(ctx: EventContext, limit: int = 200) -> tuple[int, int]:
             step, clock.next_reminder_on = ladder.current(clock.due, today, ctx.calendar, before)
         except DubanError as exc:  # no calendar for the year of a step's day: look again tomorrow
             log.warning("催办 of clock %s waits: %s", clock.id, exc.message)
-            clock.next_reminder_on = today.fromordinal(today.toordinal() + 1)
+            clock.next_reminder_on = today + timedelta(days=1)
             continue
         if step is None:
             continue
