@@ -350,7 +350,7 @@ def up(data_dir: Path | None, host: str | None, port: int | None) -> int:
     data = settings.data_dir.resolve()
     if not port_is_free(settings.port, settings.host):
         raise DubanError(f"port {settings.port} on {settings.host} is in use: pick another with --port")
-    data.mkdir(parents=True, exist_ok=True)
+    data.mkdir(parents=True, exist_ok=True, mode=0o700)  # databases, S3 keys and NATS store live here
     access, secret = _s3_credentials(data / "s3")
     nats = NatsServerProcess(data / "nats", log_file=data / "logs" / "nats-server.log")
     s3 = S3ServerProcess(data / "s3", access_key=access, secret_key=secret, log_file=data / "logs" / "weed.log")

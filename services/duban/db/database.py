@@ -4,6 +4,7 @@ tenant (``tenant_<code>``) behind a single engine, chosen with ``schema_translat
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -46,7 +47,7 @@ class Database:
             return self._engines[tenant]
         if self.is_sqlite:
             path = self.sqlite_path(tenant)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)
             engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
             _sqlite_pragmas(engine)
         else:
@@ -107,6 +108,14 @@ class Database:
         self._engines.clear()
         self._makers.clear()
         self._shared = None
+
+
+def private_file(path: Path) -> None:
+    """Make sure ``path`` exists readable by this user only (0600, in a 0700 folder), before anything is
+    written to it (a tenant's database, keys, credentials)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)  # also one created before this rule
 
 
 def _sqlite_pragmas(engine: AsyncEngine) -> None:

@@ -352,7 +352,10 @@ class S3ServerProcess(_ServerProcess):
                 }
             ]
         }
-        (self.data_dir / "identities.json").write_text(json.dumps(identities, indent=2))
+        config = self.data_dir / "identities.json"  # holds the secret key: this user only
+        config.touch(mode=0o600)
+        config.chmod(0o600)
+        config.write_text(json.dumps(identities, indent=2))
         self._ports_file.write_text(json.dumps(self.ports, indent=2))
 
     def _prepare(self) -> list[str]:
