@@ -25,6 +25,7 @@ from duban.items.routes import AssignmentController, ItemController
 from duban.notifications.routes import NotificationController
 from duban.platform import Platform
 from duban.reminders.routes import ReminderController
+from duban.security import security_headers
 from duban.supervision.routes import SupervisionController
 
 log = logging.getLogger("duban")
@@ -87,7 +88,7 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
                         NotificationController, CalendarController, SupervisionController,
                         ExtensionRequestController, ExtensionDecisionController, ReminderController],
         dependencies={"platform": Provide(provide_platform), "ctx": Provide(provide_ctx)},
-        middleware=[DefineMiddleware(TokenAuthentication, exclude=PUBLIC)],
+        middleware=[security_headers, DefineMiddleware(TokenAuthentication, exclude=PUBLIC)],
         exception_handlers={DubanError: _duban_error, IntegrityError: _integrity_error, ArchiveError: _archive_error,
                             UnicodeDecodeError: _unreadable, RecursionError: _unreadable,
                             HTTP_500_INTERNAL_SERVER_ERROR: _unexpected},

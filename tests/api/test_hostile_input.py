@@ -58,3 +58,14 @@ async def test_an_unexpected_error_is_logged_with_its_traceback(client, platform
     assert request_id in r.json()["detail"]
     [logged] = [rec for rec in caplog.records if rec.exc_info and "disk on fire" in str(rec.exc_info[1])]
     assert request_id in logged.getMessage() and "GET /api/items" in logged.getMessage()
+
+
+async def test_every_answer_carries_the_security_headers(client):
+    inspector = await login(client, "city", "inspector")
+    for r in (await client.get("/api/items", headers=inspector), await client.get("/api/items"),
+              await client.post("/api/login", json={"tenant": "city", "username": "x", "password": "y"})):
+        assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
+        assert r.headers["cache-control"] == "no-store"
+        assert "default-src 'none'" in r.headers["content-security-policy"]
+    health = await client.get("/health")
+    assert health.headers["x-frame-options"] == "DENY" and "content-security-policy" not in health.headers
