@@ -609,6 +609,9 @@ def _environment(database_url: str, nats: NatsServerProcess, s3: S3ServerProcess
         "DUBAN_S3_ENDPOINT": s3.endpoint, "DUBAN_S3_ACCESS_KEY": s3.access_key,
         "DUBAN_S3_SECRET_KEY": s3.secret_key, "DUBAN_S3_BUCKET_PREFIX": f"f{uuid.uuid4().hex[:10]}",
         "DUBAN_PASSWORD_COST": "10", "DUBAN_RELAY_POLL_SECONDS": "0.5",
+        # The nodes stand at the tests' moment (helpers.plan's dates are counted from it), and the flow is
+        # the events of the path alone (no 催办 scheduler).
+        "DUBAN_FIXED_TIME": helpers.TEST_NOW.isoformat(), "DUBAN_RUN_JOBS": "false",
     }
 
 

@@ -42,7 +42,7 @@ def plan(units: list[tuple[str, str]] | None = None, **overrides: object) -> dic
     body = {
         "title": "推进淮安东站综合客运枢纽建设",
         "source_kind": "instruction",
-        "source": {"leader": "市长", "instruction_text": "请抓紧推进，按期完成。", "instructed_on": "2026-11-20"},
+        "source": {"leader": "市长", "instruction_text": "请抓紧推进，按期完成。", "instructed_on": "2026-09-01"},
         "content": "加快征地拆迁和配套道路建设。",
         "requirements": "每周反馈一次进展。",
         "division": "督查一处",

@@ -20,7 +20,7 @@ import httpx
 from duban.accounts.service import DEMO_PASSWORD
 from duban.runtime import NatsServerProcess
 from duban.runtime.ports import free_port
-from helpers import plan
+from helpers import TEST_NOW, plan
 
 REPO = Path(__file__).resolve().parent.parent
 DUBAN = Path(sys.executable).parent / "duban"
@@ -42,6 +42,9 @@ class DubanUp:
         self._log_handle = log.open("wb")
         env = {k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")}  # the newcomer has none
         env["PYTHONUNBUFFERED"] = "1"
+        # Except the moment it stands at: the item's dates (helpers.plan) are counted from the tests' moment,
+        # so the walk never depends on the real date (nor reaches a year without calendar data).
+        env["DUBAN_FIXED_TIME"] = TEST_NOW.isoformat()
         self.proc = subprocess.Popen(
             [str(DUBAN), "up", "--data-dir", str(data_dir), "--port", str(port)],
             cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=self._log_handle, stderr=subprocess.STDOUT,

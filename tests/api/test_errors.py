@@ -83,7 +83,7 @@ async def test_every_source_kind_of_article_3_is_accepted(client):
         "major_decision": {"document": "淮政发〔2026〕1号"},
         "meeting_item": {"meeting_kind": "executive", "meeting_date": "2026-11-02", "session_number": "第52次",
                          "agreed_text": "加快推进老旧小区改造"},
-        "instruction": {"leader": "市长", "instruction_text": "请抓紧办理", "instructed_on": "2026-11-20"},
+        "instruction": {"leader": "市长", "instruction_text": "请抓紧办理", "instructed_on": "2026-09-01"},
         "suggestion_proposal": {"kind": "proposal", "number": "第0123号", "proposer": "张委员"},
         "other": {"leader": "副市长", "note": "交办事项"},
     }

@@ -69,3 +69,24 @@ async def test_every_answer_carries_the_security_headers(client):
         assert "default-src 'none'" in r.headers["content-security-policy"]
     health = await client.get("/health")
     assert health.headers["x-frame-options"] == "DENY" and "content-security-policy" not in health.headers
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    ({"title": "   "}, "标题不能为空"),
+    ({"title": "正常标题\u0000"}, "控制字符"),
+    ({"content": "内容\u0007响铃"}, "控制字符"),
+    ({"source": {"leader": "市长", "instruction_text": "请办理", "instructed_on": "2026-11-30"}}, "晚于今天"),
+    ({"source_kind": "meeting_item", "source": {"meeting_kind": "executive", "meeting_date": "2026-10-20",
+                                                "session_number": "第5次", "agreed_text": "加快推进",
+                                                "feedback_due": "2026-10-01"}}, "反馈时限"),
+])
+async def test_blank_garbled_or_inconsistent_plans_are_refused(client, change, says):
+    inspector = await login(client, "city", "inspector")
+    r = await client.post("/api/items", json=plan(**change), headers=inspector)
+    assert r.status_code == 400 and says in r.json()["detail"], r.text
+
+
+async def test_feedback_with_control_characters_is_refused(client):
+    handler = await login(client, "qingjiangpu", "handler")
+    r = await client.post("/api/assignments/x/feedback", json={"text": "进展\u0000"}, headers=handler)
+    assert r.status_code == 400 and "控制字符" in r.json()["detail"]

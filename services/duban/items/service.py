@@ -3,6 +3,7 @@ writes its events in the caller's transaction; the request or message boundary c
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import msgspec
@@ -86,6 +87,40 @@ def _check_source(kind: str, source: dict) -> dict:
         raise InvalidInput(f"事项来源信息有误 (source of kind {kind}): {exc}") from exc
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+TEXT_LABELS = {"title": "标题", "content": "交办内容", "requirements": "办理要求", "division": "责任处室",
+               "text": "反馈内容"}
+
+
+def check_text(values: dict[str, str], required: tuple[str, ...] = ("title", "division", "text")) -> None:
+    """Free text holds no control characters (NUL and the like: pasted garbage, not words), and the
+    fields a record cannot do without are not blank."""
+    for name, value in values.items():
+        label = TEXT_LABELS.get(name, name)
+        if _CONTROL.search(value):
+            raise InvalidInput(f"{label}含有不可见的控制字符，请删除后重试 ({name} holds control characters)")
+        if name in required and not value.strip():
+            raise InvalidInput(f"{label}不能为空 ({name} is blank)")
+
+
+def _check_dates(kind: str, source: dict, deadline: date, today: date) -> None:
+    """The source's dates agree with each other, with the 办结时限 and with today."""
+    if kind == "instruction" and source.get("instructed_on"):
+        on = date.fromisoformat(str(source["instructed_on"]))
+        if on > today:
+            raise InvalidInput(f"批示日期 {on} 晚于今天 (the instruction is dated in the future)")
+        if on > deadline:
+            raise InvalidInput(f"批示日期 {on} 晚于办结时限 {deadline} (the instruction is dated after the deadline)")
+    if kind == "meeting_item":
+        held = date.fromisoformat(str(source["meeting_date"]))
+        if held > today:
+            raise InvalidInput(f"会议日期 {held} 晚于今天 (the meeting is dated in the future)")
+        due = source.get("feedback_due")
+        if due and not held <= date.fromisoformat(str(due)) <= deadline:
+            raise InvalidInput(f"会议确定的反馈时限 {due} 须在会议日期 {held} 与办结时限 {deadline} 之间 "
+                               "(the meeting's feedback date must lie between the meeting and the deadline)")
+
+
 def _check_plan(ctx: TenantContext, units: list[UnitPlan], group: str, deadline: date) -> list[dict]:
     leads = [u for u in units if u.role == "lead"]
     if len(leads) != 1:
@@ -110,6 +145,8 @@ def _check_plan(ctx: TenantContext, units: list[UnitPlan], group: str, deadline:
 # -- the assigner's side: 立项 → 交办 → 办结 → 归档 --------------------------------------------------
 async def create_item(ctx: TenantContext, data: ItemCreate) -> Item:
     """Draft a supervision plan (立项 starts here)."""
+    check_text({"title": data.title, "content": data.content, "requirements": data.requirements,
+                "division": data.division})
     item = Item(
         id=new_id(), title=data.title, source_kind=data.source_kind,
         source=_check_source(data.source_kind, data.source), content=data.content,
@@ -119,6 +156,7 @@ async def create_item(ctx: TenantContext, data: ItemCreate) -> Item:
         state="draft",
         created_by=ctx.actor.ref,
     )
+    _check_dates(item.source_kind, item.source, item.deadline, ctx.time.today())
     repo = ItemRepository(ctx.session, ctx.tenant)
     repo.add(item)
     repo.record(item_ref(ctx.tenant, item.id), "create", ctx.actor.ref, None, "draft")
@@ -145,6 +183,8 @@ async def update_item(ctx: TenantContext, item_id: str, data: ItemUpdate) -> Ite
             setattr(item, name, changes[name])
     if "group" in changes:
         item.group_code = changes["group"]
+    check_text({name: changes[name] for name in ("title", "content", "requirements", "division") if name in changes})
+    _check_dates(item.source_kind, item.source, item.deadline, ctx.time.today())
     repo.record(item_ref(ctx.tenant, item.id), "update", ctx.actor.ref, item.state, item.state,
                 note=", ".join(sorted(changes)))
     return item
@@ -344,6 +384,7 @@ async def accept(ctx: TenantContext, assignment_id: str, leader_in_charge: str |
 
 async def add_feedback(ctx: TenantContext, assignment_id: str, data: FeedbackCreate) -> Feedback:
     """反馈: a progress or result report, sent up to the assigner."""
+    check_text({"text": data.text})
     repo, a = await _received(ctx, assignment_id)
     before = _move(a, ("accepted", "in_progress", "returned"), "in_progress", "feedback")
     f = Feedback(id=new_id(), assignment_id=a.id, kind=data.kind, text=data.text, author=ctx.actor.ref,
