@@ -77,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     for command in (cal_load, cal_show, cal_after):
         command.add_argument("--data-dir", type=Path, default=None, help="the data dir of `duban up` (SQLite)")
 
+    audit = sub.add_parser("audit", help="the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_verify = audit_sub.add_parser("verify", help="walk a tenant's audit chain; name the first broken link")
+    audit_verify.add_argument("tenant")
+    audit_verify.add_argument("--data-dir", type=Path, default=None, help="the data dir of `duban up` (SQLite)")
+
     tenants = sub.add_parser("tenants", help="tenant registry tools")
     tenants_sub = tenants.add_subparsers(dest="tenants_command", required=True)
     check = tenants_sub.add_parser("check", help="validate a registry file")
@@ -118,6 +124,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "archive":
         settings = _settings_of_running_up(args.data_dir) if args.data_dir else Settings.from_env()
         return asyncio.run(_verify(settings, args.tenant, args.item_id))
+    if args.command == "audit":
+        return asyncio.run(_audit(Settings.from_env(data_dir=args.data_dir), args.tenant))
     if args.command == "inbox":
         return asyncio.run(_inbox(Settings.from_env(data_dir=args.data_dir), args))
     if args.command == "calendar":
@@ -218,6 +226,23 @@ async def _verify(settings: Settings, tenant: str, item_id: str) -> int:
         print(f"  PROBLEM: {problem}")
     print("OK: every file matches its manifest" if report.ok else "FAILED: the dossier does not match")
     return 0 if report.ok else 1
+
+
+async def _audit(settings: Settings, tenant: str) -> int:
+    from duban.audit.service import verify
+    from duban.platform import build_database
+
+    db = build_database(settings)
+    try:
+        async with db.transaction(tenant) as session:
+            verdict = await verify(session, tenant)
+    finally:
+        await db.dispose()
+    if verdict.ok:
+        print(f"{tenant}: audit chain whole, {verdict.rows} rows")
+        return 0
+    print(f"{tenant}: audit chain BROKEN: {verdict.problem}", file=sys.stderr)
+    return 1
 
 
 async def _inbox(settings: Settings, args: argparse.Namespace) -> int:

@@ -6,9 +6,13 @@ from collections.abc import AsyncGenerator
 
 from litestar import Request
 
+from duban.audit import service as audit
 from duban.context import TenantContext
+from duban.errors import Forbidden
 from duban.platform import Platform
 from duban.policy.policy import Actor
+
+READS = ("GET", "HEAD", "OPTIONS")
 
 
 def platform_of(request: Request) -> Platform:
@@ -21,10 +25,21 @@ async def provide_platform(request: Request) -> Platform:
 
 
 async def provide_ctx(request: Request) -> AsyncGenerator[TenantContext, None]:
-    """One transaction in the caller's tenant: committed after the handler, before the response is sent."""
+    """One transaction in the caller's tenant: committed after the handler, before the response is sent.
+
+    A write request is recorded in the tenant's audit log in that same transaction (so only writes that
+    happened are recorded); a denied one in a transaction of its own (the request's is rolled back)."""
     platform = platform_of(request)
     actor: Actor = request.user
-    async with platform.db.transaction(actor.tenant) as session:
-        yield TenantContext(actor.tenant, session, actor, platform.registry, platform.policy, platform.calendar,
-                            platform.time)
+    target = f"{request.method} {request.url.path}"
+    try:
+        async with platform.db.transaction(actor.tenant, snapshot=request.method in READS) as session:
+            yield TenantContext(actor.tenant, session, actor, platform.registry, platform.policy, platform.calendar,
+                                platform.time)
+            if request.method not in READS:
+                await audit.record(session, actor.tenant, actor.ref, "write", target, platform.time.now())
+    except Forbidden as exc:
+        async with platform.db.transaction(actor.tenant) as session:
+            await audit.record(session, actor.tenant, actor.ref, "denied", target, platform.time.now(), exc.message)
+        raise
     platform.committed(actor.tenant)  # send its new events and notifications now

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from duban.accounts.repository import AccountRepository
 from duban.accounts.throttle import LoginThrottle
+from duban.audit import service as audit
 from duban.db.base import utcnow
 from duban.db.database import Database
 from duban.errors import InvalidInput, NotAuthenticated
@@ -99,8 +100,13 @@ async def sign_in(db: Database, policy: Policy, throttle: LoginThrottle, tenant:
             raise NotAuthenticated("用户名或密码错误 (wrong username or password)")
         async with db.transaction(tenant) as session:
             result = await login(AccountRepository(session, tenant), policy, username, password, hours, now)
+            await audit.record(session, tenant, result.actor.ref, "login", f"{tenant}/{username}", now, address)
     except NotAuthenticated:
         throttle.failed(tenant, username, now)
+        if tenant in db.tenants:  # a failure is kept too (the name tried, from where)
+            async with db.transaction(tenant) as session:
+                await audit.record(session, tenant, f"{tenant}/{username}", "login_failed", f"{tenant}/{username}",
+                                   now, address)
         raise
     throttle.succeeded(tenant, username)
     return result

@@ -1,6 +1,7 @@
 """Import every model so ``Base.metadata`` is complete (for Alembic and for tests)."""
 
 from duban.accounts.models import LoginSession, User, UserRole
+from duban.audit.models import AuditEntry
 from duban.calendar.models import CalendarYear
 from duban.db.base import Base
 from duban.deadlines.models import Clock
@@ -17,5 +18,5 @@ __all__ = [
     "LoginSession", "OutboxEvent", "User", "UserRole",
     "Delivery", "Notification",
     "CalendarYear",
-    "Extension", "Reminder", "Supervision",
+    "Extension", "Reminder", "Supervision", "AuditEntry",
 ]
