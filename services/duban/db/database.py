@@ -66,10 +66,16 @@ class Database:
         return maker
 
     @asynccontextmanager
-    async def transaction(self, tenant: str) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commits when the block ends cleanly, rolls back otherwise."""
+    async def transaction(self, tenant: str, *, snapshot: bool = False) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commits when the block ends cleanly, rolls back otherwise.
+
+        ``snapshot``: every statement sees the same moment (PostgreSQL REPEATABLE READ; SQLite's write
+        lock already gives that), so a page built from several queries never mixes the states before and
+        after a concurrent change. For reading: a writer there could fail on a concurrent update."""
         async with self.sessionmaker(tenant)() as session:
             try:
+                if snapshot and not self.is_sqlite:
+                    await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
                 yield session
                 await session.commit()
             except BaseException:
