@@ -42,4 +42,5 @@ async def provide_ctx(request: Request) -> AsyncGenerator[TenantContext, None]:
         async with platform.db.transaction(actor.tenant) as session:
             await audit.record(session, actor.tenant, actor.ref, "denied", target, platform.time.now(), exc.message)
         raise
-    platform.committed(actor.tenant)  # send its new events and notifications now
+    if request.method not in READS:  # a read wrote nothing to send
+        platform.committed(actor.tenant)  # send its new events and notifications now
