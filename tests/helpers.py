@@ -4,17 +4,43 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
 from httpx import AsyncClient
 
 from duban.accounts.service import DEMO_PASSWORD
 from duban.archive import DossierMeta
+from duban.settings import Settings
 
 # The platforms under test stand at this moment (Platform.time), whatever the real date: deadlines are
 # counted in statutory working days, and a real "today" would one day reach a year with no calendar data.
 TEST_NOW = datetime.datetime(2026, 11, 2, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+
+
+DUBAN = Path(sys.executable).parent / "duban"
+
+
+def duban_env(settings: Settings, **more: str) -> dict[str, str]:
+    """The environment of a ``duban`` command run against a test platform's storage (``more``: extra
+    DUBAN_* variables, e.g. ``DUBAN_HOSTED_TENANTS``)."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")},
+            "DUBAN_DATA_DIR": str(settings.data_dir), "DUBAN_DATABASE_URL": settings.database_url,
+            "DUBAN_TENANTS_FILE": str(settings.tenants_file), "DUBAN_POLICIES_DIR": str(settings.policies_dir),
+            "DUBAN_HOSTED_TENANTS": ",".join(settings.hosted_tenants), **more}
+
+
+async def run_duban(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+    """Run ``duban ARGS`` to its end, asynchronously: a node in the test's event loop keeps running (and
+    holding its locks only briefly) meanwhile."""
+    process = await asyncio.create_subprocess_exec(str(DUBAN), *args, env=duban_env(settings),
+                                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    return subprocess.CompletedProcess(args, process.returncode, out.decode(), err.decode())
 
 
 async def eventually(check: Callable[[], Awaitable[object]], within: float = 15.0, what: str = "condition") -> object:

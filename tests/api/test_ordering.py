@@ -4,14 +4,10 @@ numbering holds across restarts and every kind of event."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
 import random
 import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import msgspec
 import nats
@@ -28,10 +24,9 @@ from duban.events.envelope import (
 )
 from duban.events.models import InboxEvent, InboxStream, OutboxEvent
 from duban.platform import Platform
-from helpers import eventually, login, registered_item
+from helpers import eventually, login, registered_item, run_duban
 
 COUNTY = "qingjiangpu"
-DUBAN = Path(sys.executable).parent / "duban"
 
 
 async def _assigned(client, inspector, approver) -> tuple[str, str]:
@@ -296,17 +291,9 @@ async def test_the_operator_replays_from_the_command_line(client, platform, sett
     assert await platform.consumer.receive("city", encode(completion)) == "conflict"
     parked = msgspec.structs.replace(result, seq=4)
     assert await platform.consumer.receive("city", encode(parked)) == "parked"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")},
-           "DUBAN_DATA_DIR": str(settings.data_dir), "DUBAN_DATABASE_URL": settings.database_url,
-           "DUBAN_TENANTS_FILE": str(settings.tenants_file), "DUBAN_POLICIES_DIR": str(settings.policies_dir),
-           "DUBAN_HOSTED_TENANTS": ",".join(settings.hosted_tenants)}
 
     async def duban(*args: str) -> subprocess.CompletedProcess:
-        # Asynchronously: the node in this test's event loop keeps running (and holding its locks briefly).
-        process = await asyncio.create_subprocess_exec(str(DUBAN), "inbox", *args, env=env,
-                                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        out, err = await asyncio.wait_for(process.communicate(), 120)
-        return subprocess.CompletedProcess(args, process.returncode, out.decode(), err.decode())
+        return await run_duban(settings, "inbox", *args)
 
     listed = await duban("list", "city", "--status", "conflict")
     assert listed.returncode == 0 and completion.id in listed.stdout and "不能申请办结" in listed.stdout

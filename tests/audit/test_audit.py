@@ -3,19 +3,13 @@ a row changed, removed or inserted behind the platform's back is named by `duban
 
 from __future__ import annotations
 
-import asyncio
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 from sqlalchemy import select, text
 
 from duban.audit.models import AuditEntry
 from duban.audit.service import verify
-from helpers import login, plan
-
-DUBAN = Path(sys.executable).parent / "duban"
+from helpers import login, plan, run_duban
 
 
 async def _rows(platform, tenant: str = "city") -> list[AuditEntry]:
@@ -36,14 +30,7 @@ async def _sql(platform, *statements: str) -> None:
 
 
 async def _cli(settings) -> subprocess.CompletedProcess:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")},
-           "DUBAN_DATA_DIR": str(settings.data_dir), "DUBAN_DATABASE_URL": settings.database_url,
-           "DUBAN_TENANTS_FILE": str(settings.tenants_file), "DUBAN_POLICIES_DIR": str(settings.policies_dir),
-           "DUBAN_HOSTED_TENANTS": ",".join(settings.hosted_tenants)}
-    process = await asyncio.create_subprocess_exec(str(DUBAN), "audit", "verify", "city", env=env,
-                                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = await asyncio.wait_for(process.communicate(), 120)
-    return subprocess.CompletedProcess([], process.returncode, out.decode(), err.decode())
+    return await run_duban(settings, "audit", "verify", "city")
 
 
 async def test_writes_logins_and_denials_are_recorded_and_chained(client, platform, settings):

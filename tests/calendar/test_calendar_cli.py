@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 
 import chinese_calendar
 from calendar_samples import CORRECTED_2026_TOML, NOTICE_2027_TOML
@@ -17,23 +13,12 @@ from duban.calendar.repository import CalendarRepository
 from duban.calendar.workdays import package_notices
 from duban.platform import Platform
 from duban.settings import Settings
-from helpers import login
-
-DUBAN = Path(sys.executable).parent / "duban"
+from helpers import login, run_duban
 
 
 def runner(settings: Settings):  # noqa: ANN201
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")},
-           "DUBAN_DATA_DIR": str(settings.data_dir), "DUBAN_DATABASE_URL": settings.database_url,
-           "DUBAN_TENANTS_FILE": str(settings.tenants_file), "DUBAN_POLICIES_DIR": str(settings.policies_dir),
-           "DUBAN_HOSTED_TENANTS": ",".join(settings.hosted_tenants)}
-
     async def duban(*args: str) -> subprocess.CompletedProcess:
-        # Asynchronously: the node in this test's event loop keeps running.
-        process = await asyncio.create_subprocess_exec(str(DUBAN), "calendar", *args, env=env,
-                                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        out, err = await asyncio.wait_for(process.communicate(), 120)
-        return subprocess.CompletedProcess(args, process.returncode, out.decode(), err.decode())
+        return await run_duban(settings, "calendar", *args)
 
     return duban
 

@@ -3,13 +3,10 @@ out exactly once — one reminder row and one event per clock, none lost, none d
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -19,9 +16,8 @@ from duban.events.models import OutboxEvent
 from duban.items.models import Assignment, Item
 from duban.reminders.models import Reminder
 from duban.timesource import CHINA
-from helpers import eventually
+from helpers import DUBAN, duban_env, eventually
 
-DUBAN = Path(sys.executable).parent / "duban"
 CLOCKS = 1500  # several scan batches (200 each), so the kill lands between two of them
 DUE = date(2026, 10, 13)  # a 批示件 due after 国庆: its before:3 step is on 10-09
 
@@ -61,11 +57,8 @@ async def _count(platform, model, *where) -> int:
 
 async def test_no_reminder_is_lost_or_doubled_when_the_worker_is_killed_mid_scan(platform, settings, tmp_path):
     await _due_clocks(platform, CLOCKS)
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")},
-           "DUBAN_DATA_DIR": str(settings.data_dir), "DUBAN_DATABASE_URL": settings.database_url,
-           "DUBAN_TENANTS_FILE": str(settings.tenants_file), "DUBAN_POLICIES_DIR": str(settings.policies_dir),
-           "DUBAN_HOSTED_TENANTS": "city", "DUBAN_NATS_URL": settings.nats_url,
-           "DUBAN_S3_ENDPOINT": settings.s3_endpoint, "DUBAN_FIXED_TIME": "2026-10-09T09:00:00+08:00"}
+    env = duban_env(settings, DUBAN_HOSTED_TENANTS="city", DUBAN_NATS_URL=settings.nats_url,
+                    DUBAN_S3_ENDPOINT=settings.s3_endpoint, DUBAN_FIXED_TIME="2026-10-09T09:00:00+08:00")
     log = (tmp_path / "worker.log").open("wb")
 
     def start() -> subprocess.Popen:
