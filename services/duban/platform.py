@@ -21,6 +21,7 @@ from duban.errors import InvalidInput
 from duban.events.bus import Bus
 from duban.events.consumer import Consumer
 from duban.events.inbox import Inbox
+from duban.events.keys import Keyring
 from duban.events.relay import Relay
 from duban.extensions.service import HANDLERS as EXTENSION_HANDLERS
 from duban.items.events import HANDLERS as ITEM_HANDLERS
@@ -69,12 +70,15 @@ class Platform:
         self.tenants = hosted_tenants(settings, self.registry)
         self.db = Database(settings, self.tenants)
         self.policy = Policy(settings.policies_dir, self.registry)
-        self.bus = Bus(settings.nats_url, settings.nats_stream, settings.nats_replicas, settings.nats_ack_wait)
+        self.bus = Bus(settings.nats_url, settings.nats_stream, settings.nats_replicas, settings.nats_ack_wait,
+                       user=settings.nats_user, password=settings.nats_password)
         self.archive = ArchiveStore(
             settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key,
             secure=settings.s3_secure, bucket_prefix=settings.s3_bucket_prefix,
         )
-        self.relay = Relay(self.db, self.bus, self.tenants, settings.relay_poll_seconds)
+        # Every tenant's public keys; the private keys of the hosted tenants (`duban keys init`).
+        self.keys = Keyring(settings.keys_path, settings.private_keys_path, self.tenants)
+        self.relay = Relay(self.db, self.bus, self.tenants, settings.relay_poll_seconds, self.keys)
         # Raises InvalidInput at start for an unknown channel or one missing its settings.
         self.dispatcher = Dispatcher(self.db, self.tenants, channels_from_settings(settings),
                                      settings.relay_poll_seconds)
@@ -85,7 +89,7 @@ class Platform:
                                             settings.login_rate_per_minute)
         # The statutory working days: the package's years until start() adds the notices loaded here.
         self.calendar = WorkCalendar()
-        self.inbox = Inbox(self.db, self.policy, HANDLERS, timedelta(minutes=settings.gap_alert_minutes),
+        self.inbox = Inbox(self.db, self.policy, HANDLERS, self.keys, timedelta(minutes=settings.gap_alert_minutes),
                            contexts=self.event_context)
         self.consumer = Consumer(self.db, self.bus, self.inbox, self.tenants, on_commit=self.committed)
         self._tasks: list[asyncio.Task] = []
@@ -125,6 +129,10 @@ class Platform:
             async with self.db.transaction(code) as session:
                 await load_grants(AccountRepository(session, code), self.policy)
         self.calendar = await read_calendar(self.db)
+        missing = self.keys.missing_private()
+        if missing:
+            raise InvalidInput(f"no signing key for {', '.join(missing)} in {self.keys.private_keys_dir}: "
+                               f"run `duban keys init` on this node")
         await self.bus.connect()
         self._tasks = [
             asyncio.create_task(self.relay.run(), name="duban-relay"),

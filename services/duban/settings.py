@@ -28,6 +28,13 @@ class Settings:
     nats_url: str = "nats://127.0.0.1:4222"
     nats_stream: str = "DUBAN"
     nats_replicas: int = 1  # 3 on a production cluster (R3 stream)
+    # This node's NATS user (`duban nats config` makes one per node); empty: connect without one.
+    nats_user: str = ""
+    nats_password: str = ""
+    # Every tenant's public keys, <tenant>.pub (shared by all nodes); empty: data_dir/keys.
+    keys_dir: Path | None = None
+    # The hosted tenants' private signing keys, <tenant>.key (this node only); empty: data_dir/private-keys.
+    private_keys_dir: Path | None = None
     s3_endpoint: str = "127.0.0.1:8333"
     s3_access_key: str = ""
     s3_secret_key: str = ""
@@ -82,12 +89,22 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @property
+    def keys_path(self) -> Path:
+        return self.keys_dir or self.data_dir / "keys"
+
+    @property
+    def private_keys_path(self) -> Path:
+        return self.private_keys_dir or self.data_dir / "private-keys"
+
+    @property
     def is_sqlite(self) -> bool:
         return not self.database_url or self.database_url.startswith("sqlite")
 
 
 def _convert(name: str, type_name: object, raw: str) -> object:
     kind = str(type_name)
+    if "None" in kind and not raw.strip():
+        return None
     try:
         if "Path" in kind:
             return Path(raw)

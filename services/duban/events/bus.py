@@ -33,11 +33,19 @@ def durable_name(tenant: str) -> str:
     return f"tenant_{tenant}"
 
 
+def inbox_prefix(user: str) -> str:
+    """Where a node's replies (and the events it fetches) come to: its own prefix, which NATS lets only
+    that node's user subscribe to (``duban nats config``)."""
+    return f"_INBOX_{user}" if user else "_INBOX"
+
+
 class Bus:
     """A JetStream connection with the platform's stream and consumers."""
 
-    def __init__(self, url: str, stream: str = "DUBAN", replicas: int = 1, ack_wait: float = 5.0) -> None:
+    def __init__(self, url: str, stream: str = "DUBAN", replicas: int = 1, ack_wait: float = 5.0,
+                 user: str = "", password: str = "") -> None:
         self.url, self.stream, self.replicas, self.ack_wait = url, stream, replicas, ack_wait
+        self.user, self.password = user, password
         self.nc: nats.NATS | None = None
         self.js = None
 
@@ -49,6 +57,8 @@ class Bus:
                 servers=servers, name="duban", max_reconnect_attempts=-1, reconnect_time_wait=0.5,
                 connect_timeout=5, allow_reconnect=True, drain_timeout=5, error_cb=_log_error,
                 disconnected_cb=_log_disconnect, reconnected_cb=_log_reconnect,
+                inbox_prefix=inbox_prefix(self.user),
+                **({"user": self.user, "password": self.password} if self.user else {}),
             ), timeout=20)
         except Exception as exc:  # nats raises several unrelated types here
             raise ServiceUnavailable(f"cannot reach NATS at {self.url}: {exc}") from exc

@@ -10,9 +10,10 @@ import msgspec
 SUBJECT_ROOT = "duban.v1"
 
 
-def subject_for(to_tenant: str, kind: str) -> str:
-    """``duban.v1.<to_tenant>.<kind>``."""
-    return f"{SUBJECT_ROOT}.{to_tenant}.{kind}"
+def subject_for(to_tenant: str, from_tenant: str, kind: str) -> str:
+    """``duban.v1.<to_tenant>.<from_tenant>.<kind>``: the sender is in the subject, so NATS permissions
+    can let a node publish only as the tenants it hosts (``duban nats config``)."""
+    return f"{SUBJECT_ROOT}.{to_tenant}.{from_tenant}.{kind}"
 
 
 class Envelope(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -25,6 +26,10 @@ class Envelope(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     occurred_at: datetime
     actor: str
     payload: dict
+    # The sender tenant's signature (events/keys.py): which of its keys, and the Ed25519 signature
+    # (base64) of every other field. Empty only in the outbox: the relay signs as it publishes.
+    key_id: str = ""
+    sig: str = ""
 
 
 class ClockSet(msgspec.Struct, frozen=True):

@@ -4,7 +4,8 @@ Every sender numbers its events about one item to one receiver 1, 2, 3 … (``En
 in one transaction per delivery, an event is
 
 - a **duplicate** if its id was seen before, or its ``seq`` was already taken (counted, no effect);
-- **rejected** for good if it can't be read, the network policy does not let its sender send it,
+- **rejected** for good if it can't be read, is not signed by its sender tenant's key (checked first,
+  before anything else is believed of it), the network policy does not let its sender send it,
   or its sender holds no standing for it here (it never advances its stream: a forged number must
   not move a real stream forward);
 - **parked** if it came ahead of a gap: kept, and applied the moment the missing event arrives;
@@ -31,6 +32,7 @@ from duban.db.base import utcnow
 from duban.db.database import Database
 from duban.errors import Conflict, DubanError, InvalidInput, NotFound, Refused
 from duban.events.envelope import Envelope, decode, payload_of
+from duban.events.keys import Keyring
 from duban.events.models import (
     APPLIED,
     CONFLICT,
@@ -66,9 +68,10 @@ class Gap:
 class Inbox:
     """The receiving side's rules, shared by the NATS consumer, the API and the CLI."""
 
-    def __init__(self, db: Database, policy: Policy, handlers: dict[str, Handler],
+    def __init__(self, db: Database, policy: Policy, handlers: dict[str, Handler], keys: Keyring,
                  gap_alert: timedelta = timedelta(minutes=10), contexts: Contexts | None = None) -> None:
         self.db, self.policy, self.handlers, self.gap_alert = db, policy, handlers, gap_alert
+        self.keys = keys  # every tenant's public keys: who really sent an event
         # What a handler is given besides the event: the session, and the node's registry, calendar, time.
         self.contexts = contexts or (lambda session, tenant: EventContext(tenant, session, None))
 
@@ -88,6 +91,15 @@ class Inbox:
     async def _receive(self, session: AsyncSession, tenant: str, envelope: Envelope, body: bytes) -> str:
         inbox = InboxRepository(session, tenant)
         seen = await inbox.get(envelope.id)
+        # The signature first: nothing an envelope says (its id, number, sender, kind) is believed
+        # before its sender tenant's key has verified it.
+        forged = self.keys.verify(envelope)
+        if forged is not None:
+            if seen is not None and seen.status == REJECTED and seen.body == body.decode("utf-8", "replace"):
+                seen.duplicates += 1  # the same forgery delivered again
+                return REJECTED
+            # Kept under an id of its own if it borrowed a real event's id.
+            return self._reject(inbox, envelope, body, forged, fresh_id=seen is not None)
         if seen is not None:
             seen.duplicates += 1
             return DUPLICATE
@@ -127,8 +139,8 @@ class Inbox:
         return None
 
     @staticmethod
-    def _reject(inbox: InboxRepository, envelope: Envelope, body: bytes, reason: str) -> str:
-        inbox.add(envelope, body, REJECTED, reason)
+    def _reject(inbox: InboxRepository, envelope: Envelope, body: bytes, reason: str, fresh_id: bool = False) -> str:
+        inbox.add(envelope, body, REJECTED, reason, fresh_id=fresh_id)
         log.warning("event %s (%s from %s) rejected at %s: %s",
                     envelope.id, envelope.kind, envelope.from_tenant, inbox.tenant, reason)
         return REJECTED

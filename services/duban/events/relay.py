@@ -10,7 +10,8 @@ import logging
 
 from duban.db.database import Database
 from duban.events.bus import Bus
-from duban.events.envelope import subject_for
+from duban.events.envelope import decode, encode, subject_for
+from duban.events.keys import Keyring
 from duban.events.repository import OutboxRepository
 
 log = logging.getLogger("duban.events")
@@ -20,8 +21,10 @@ BATCH = 100
 class Relay:
     """Publishes every hosted tenant's outbox."""
 
-    def __init__(self, db: Database, bus: Bus, tenants: list[str], poll_seconds: float = 2.0) -> None:
+    def __init__(self, db: Database, bus: Bus, tenants: list[str], poll_seconds: float = 2.0,
+                 keys: Keyring | None = None) -> None:
         self.db, self.bus, self.tenants, self.poll_seconds = db, bus, list(tenants), poll_seconds
+        self.keys = keys
         self._dirty: set[str] = set(self.tenants)
         self._wake = asyncio.Event()
 
@@ -33,18 +36,25 @@ class Relay:
     async def flush(self, tenant: str) -> int:
         """Publish one batch of the tenant's pending events; returns how many were sent."""
         async with self.db.transaction(tenant) as session:
-            rows = [(r.id, subject_for(r.to_tenant, r.kind), r.body) for r in
+            rows = [(r.id, subject_for(r.to_tenant, tenant, r.kind), r.body) for r in
                     await OutboxRepository(session, tenant).pending(BATCH)]
         sent: list[str] = []
         try:
             for event_id, subject, body in rows:
-                await self.bus.publish(subject, body.encode(), event_id)
+                await self.bus.publish(subject, self.signed(body.encode()), event_id)
                 sent.append(event_id)
         finally:
             if sent:
                 async with self.db.transaction(tenant) as session:
                     await OutboxRepository(session, tenant).mark_sent(sent)
         return len(sent)
+
+    def signed(self, body: bytes) -> bytes:
+        """The outbox's envelope with the sender's signature (Ed25519 is deterministic: a re-publish
+        after a crash carries the same bytes)."""
+        if self.keys is None:
+            return body
+        return encode(self.keys.sign(decode(body)))
 
     async def run(self) -> None:
         """Forever: publish what is pending; sleep until woken or the poll interval passes."""

@@ -81,11 +81,13 @@ class InboxRepository:
         """The inbox row of an event id, if it was received before."""
         return await self.session.get(InboxEvent, event_id)
 
-    def add(self, envelope: Envelope | None, body: bytes, status: str, reason: str | None = None) -> InboxEvent:
-        """Record a received event with what became of it."""
+    def add(self, envelope: Envelope | None, body: bytes, status: str, reason: str | None = None,
+            fresh_id: bool = False) -> InboxEvent:
+        """Record a received event with what became of it (``fresh_id``: under a new id, for a forgery
+        that claims the id of an event received before)."""
         now = utcnow()
         row = InboxEvent(
-            id=envelope.id if envelope else new_id(),
+            id=envelope.id if envelope and not fresh_id else new_id(),
             kind=envelope.kind if envelope else "(undecodable)",
             from_tenant=envelope.from_tenant if envelope else "?",
             item_ref=envelope.item_ref if envelope else "?",

@@ -221,7 +221,8 @@ class _ServerProcess:
 
 
 class NatsServerProcess(_ServerProcess):
-    """A ``nats-server -js`` child on ``host:port`` with its JetStream store in ``store_dir``."""
+    """A ``nats-server -js`` child on ``host:port`` with its JetStream store in ``store_dir`` (and the
+    users and permissions of ``config_file``, if given)."""
 
     name = "nats-server"
 
@@ -232,9 +233,12 @@ class NatsServerProcess(_ServerProcess):
         port: int | None = None,
         host: str = "127.0.0.1",
         log_file: Path | None = None,
+        config_file: Path | None = None,
     ) -> None:
         super().__init__(store_dir, log_file, host)
         self.store_dir = self._workdir
+        # A config file with the users (``duban nats config``); without one any client may connect.
+        self.config_file = Path(config_file).resolve() if config_file else None
         self.port = port or free_port(host)
         self.monitor_port = 0
 
@@ -251,6 +255,7 @@ class NatsServerProcess(_ServerProcess):
             "-a", self.host, "-p", str(self.port),
             "-m", str(self.monitor_port),  # monitoring binds to the -a host as well
             "-js", "-sd", str(self.store_dir),
+            *(["-c", str(self.config_file)] if self.config_file else []),
         ]  # fmt: skip
 
     def _probe(self) -> None:
