@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from duban.events.natsconf import NodeUser, write_config
 from duban.runtime import NatsServerProcess, S3ServerProcess
 
 # ---- runtime servers (duban.runtime): real nats-server and weed mini on 127.0.0.1 ----------
@@ -15,6 +16,7 @@ from duban.runtime import NatsServerProcess, S3ServerProcess
 
 S3_TEST_ACCESS_KEY = "duban-test"
 S3_TEST_SECRET_KEY = "duban-test-secret-key"
+from helpers import NATS_TEST_USER, TEST_TENANTS  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -30,11 +32,15 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3ServerProc
 
 @pytest.fixture
 def nats_server_factory(tmp_path: Path) -> Iterator[Callable[..., NatsServerProcess]]:
-    """Start extra NATS servers in a test: ``factory(store_dir=None, port=None)``; all stopped after."""
+    """Start extra NATS servers in a test: ``factory(store_dir=None, port=None, users=[the test node])``
+    (``users=None``: no users, anyone may connect); all stopped after."""
     servers: list[NatsServerProcess] = []
 
-    def make(store_dir: Path | None = None, port: int | None = None) -> NatsServerProcess:
-        server = NatsServerProcess(store_dir or tmp_path / f"nats-{len(servers)}", port=port)
+    def make(store_dir: Path | None = None, port: int | None = None,
+             users: list[NodeUser] | None = [NATS_TEST_USER]) -> NatsServerProcess:  # noqa: B006
+        name = f"nats-{len(servers)}"
+        config = write_config(tmp_path / f"{name}-auth.conf", users) if users else None
+        server = NatsServerProcess(store_dir or tmp_path / name, port=port, config_file=config)
         servers.append(server)  # before start, so a half-started one is still cleaned up
         server.start()
         return server
@@ -46,7 +52,7 @@ def nats_server_factory(tmp_path: Path) -> Iterator[Callable[..., NatsServerProc
 
 @pytest.fixture
 def nats_server(nats_server_factory: Callable[..., NatsServerProcess]) -> NatsServerProcess:
-    """A fresh JetStream-enabled nats-server for this test; use .url."""
+    """A fresh JetStream-enabled nats-server for this test, with the test node's user; use .url."""
     return nats_server_factory()
 
 
@@ -75,7 +81,6 @@ REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("DUBAN_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
     not PG_URL, reason="set DUBAN_TEST_DATABASE_URL=postgresql+asyncpg://... to test on PostgreSQL"))]
-TEST_TENANTS = ("city", "qingjiangpu", "huaian", "fgw")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -117,6 +122,10 @@ def settings(tmp_path: Path, database_url: str, nats_server: NatsServerProcess, 
     return Settings(
         data_dir=tmp_path / "data", database_url=database_url, tenants_file=REPO / "tenants" / "huaian.toml",
         policies_dir=REPO / "policies", hosted_tenants=TEST_TENANTS, nats_url=nats_server.url,
+        nats_user=NATS_TEST_USER.name, nats_password=NATS_TEST_USER.password,
+        # Public keys are shared by every node of a test (tests/api/test_two_nodes.py); each node's
+        # private keys stay in its own data dir.
+        keys_dir=tmp_path / "keys",
         s3_endpoint=s3_server.endpoint, s3_access_key=s3_server.access_key, s3_secret_key=s3_server.secret_key,
         s3_bucket_prefix=f"t{uuid.uuid4().hex[:10]}", relay_poll_seconds=0.5,
         password_cost=10,  # cheap hashes: tests log in often; production keeps the default
@@ -132,6 +141,7 @@ async def platform(settings: Settings) -> AsyncIterator[Platform]:
     """A migrated, seeded platform (not yet started; the client starts it)."""
     node = Platform(settings)
     node.time = FixedTime(TEST_NOW)
+    node.keys.init()
     await node.migrate()
     await node.seed_demo()
     yield node

@@ -15,6 +15,7 @@ from httpx import AsyncClient
 
 from duban.accounts.service import DEMO_PASSWORD
 from duban.archive import DossierMeta
+from duban.events.natsconf import NodeUser
 from duban.settings import Settings
 
 # The platforms under test stand at this moment (Platform.time), whatever the real date: deadlines are
@@ -23,6 +24,9 @@ TEST_NOW = datetime.datetime(2026, 11, 2, 10, 0, tzinfo=datetime.timezone(dateti
 
 
 DUBAN = Path(sys.executable).parent / "duban"
+# The tenants of the test platform, and its NATS user (services/duban/events/natsconf.py) hosting them.
+TEST_TENANTS = ("city", "qingjiangpu", "huaian", "fgw")
+NATS_TEST_USER = NodeUser("test", TEST_TENANTS, "duban-test-nats-password")
 
 
 def duban_env(settings: Settings, **more: str) -> dict[str, str]:
@@ -31,7 +35,27 @@ def duban_env(settings: Settings, **more: str) -> dict[str, str]:
     return {**{k: v for k, v in os.environ.items() if not k.startswith("DUBAN_")},
             "DUBAN_DATA_DIR": str(settings.data_dir), "DUBAN_DATABASE_URL": settings.database_url,
             "DUBAN_TENANTS_FILE": str(settings.tenants_file), "DUBAN_POLICIES_DIR": str(settings.policies_dir),
-            "DUBAN_HOSTED_TENANTS": ",".join(settings.hosted_tenants), **more}
+            "DUBAN_HOSTED_TENANTS": ",".join(settings.hosted_tenants), "DUBAN_NATS_USER": settings.nats_user,
+            "DUBAN_NATS_PASSWORD": settings.nats_password, "DUBAN_KEYS_DIR": str(settings.keys_path),
+            "DUBAN_PRIVATE_KEYS_DIR": str(settings.private_keys_path), **more}
+
+
+async def nats_connect(settings: Settings, **options: object):  # noqa: ANN201
+    """A raw NATS connection as the test node's user (only its own reply subjects are readable to it)."""
+    import nats
+
+    from duban.events.bus import inbox_prefix
+
+    return await nats.connect(settings.nats_url, user=settings.nats_user or None,
+                              password=settings.nats_password or None, inbox_prefix=inbox_prefix(settings.nats_user),
+                              **options)
+
+
+def signed(platform, envelope) -> bytes:  # noqa: ANN001
+    """An envelope as its sender's node would publish it: signed with the test platform's key."""
+    from duban.events.envelope import encode
+
+    return encode(platform.keys.sign(envelope))
 
 
 async def run_duban(settings: Settings, *args: str) -> subprocess.CompletedProcess:

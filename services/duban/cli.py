@@ -83,6 +83,30 @@ def main(argv: list[str] | None = None) -> int:
     audit_verify.add_argument("tenant")
     audit_verify.add_argument("--data-dir", type=Path, default=None, help="the data dir of `duban up` (SQLite)")
 
+    keys = sub.add_parser("keys", help="the tenants' event signing keys (Ed25519)")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_init = keys_sub.add_parser("init", help="make a signing key for every hosted tenant that has none; put "
+                                                 "its public key in DUBAN_KEYS_DIR/<tenant>.pub")
+    keys_rotate = keys_sub.add_parser("rotate", help="a new key for a tenant: both keys verify until `retire`, new "
+                                                     "events are signed with the new one")
+    keys_rotate.add_argument("tenant")
+    keys_retire = keys_sub.add_parser("retire", help="end a rotation: drop every public key of the tenant but the "
+                                                     "one this node signs with")
+    keys_retire.add_argument("tenant")
+    keys_show = keys_sub.add_parser("show", help="every tenant's public key ids, and which ones this node can sign for")
+    for command in (keys_init, keys_rotate, keys_retire, keys_show):
+        command.add_argument("--data-dir", type=Path, default=None, help="the data dir of `duban up`")
+
+    nats_cmd = sub.add_parser("nats", help="NATS tools")
+    nats_sub = nats_cmd.add_subparsers(dest="nats_command", required=True)
+    nats_config = nats_sub.add_parser("config", help="nats-server users and permissions, one user per node, from the "
+                                                     "registry and which node hosts which tenants")
+    nats_config.add_argument("--nodes", type=Path, default=None,
+                             help="a TOML file of [[nodes]] name = …, tenants = […] (e.g. deploy/nodes.toml)")
+    nats_config.add_argument("--node", action="append", default=[], metavar="NAME=T1,T2",
+                             help="a node and its tenants (instead of, or besides, --nodes); repeatable")
+    nats_config.add_argument("--out", type=Path, default=None, help="write here (mode 0600) instead of stdout")
+
     tenants = sub.add_parser("tenants", help="tenant registry tools")
     tenants_sub = tenants.add_subparsers(dest="tenants_command", required=True)
     check = tenants_sub.add_parser("check", help="validate a registry file")
@@ -130,6 +154,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return asyncio.run(_inbox(Settings.from_env(data_dir=args.data_dir), args))
     if args.command == "calendar":
         return asyncio.run(_calendar(Settings.from_env(data_dir=args.data_dir), args))
+    if args.command == "keys":
+        return _keys(Settings.from_env(data_dir=args.data_dir), args)
+    if args.command == "nats":
+        return _nats_config(Settings.from_env(), args)
     if args.command == "tenants":
         from duban.tenancy.registry import load_registry
 
@@ -278,6 +306,52 @@ async def _inbox(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    from duban.events.keys import Keyring
+    from duban.platform import build_registry, hosted_tenants
+
+    registry = build_registry(settings)
+    ring = Keyring(settings.keys_path, settings.private_keys_path, hosted_tenants(settings, registry))
+    if args.keys_command in ("rotate", "retire") and args.tenant not in ring.hosted:
+        raise DubanError(f"tenant {args.tenant} is not hosted by this node (DUBAN_HOSTED_TENANTS)")
+    if args.keys_command == "init":
+        created = ring.init()
+        print(f"new keys for {len(created)} tenants{': ' + ', '.join(created) if created else ''}; "
+              f"public keys in {ring.keys_dir}, private keys in {ring.private_keys_dir}")
+    elif args.keys_command == "rotate":
+        print(f"{args.tenant}: new key {ring.rotate(args.tenant)} signs from now on; the old one still verifies. "
+              f"Copy {ring.public_file(args.tenant)} to every node, then `duban keys retire {args.tenant}`")
+    elif args.keys_command == "retire":
+        print(f"{args.tenant}: retired {', '.join(ring.retire(args.tenant)) or 'nothing'}")
+    else:
+        for tenant in registry.tenants:
+            ids = list(ring.public_keys(tenant.code))
+            signs = " (signs here)" if tenant.code in ring.hosted and ring.private_file(tenant.code).exists() else ""
+            print(f"{tenant.code:<14} {', '.join(ids) or 'NO KEY'}{signs}")
+    return 0
+
+
+def _nats_config(settings: Settings, args: argparse.Namespace) -> int:
+    from duban.events.natsconf import NodeUser, check_nodes, load_nodes, render, write_config
+    from duban.platform import build_registry
+
+    registry = build_registry(settings)
+    nodes = load_nodes(args.nodes, registry) if args.nodes else []
+    for spec in args.node:
+        name, _, tenants = spec.partition("=")
+        nodes.append(NodeUser(name.strip(), tuple(t.strip() for t in tenants.split(",") if t.strip())))
+    if not nodes:
+        raise DubanError("name the nodes: --nodes FILE or --node NAME=T1,T2")
+    check_nodes(nodes, registry)
+    if args.out:
+        write_config(args.out, nodes, settings.nats_stream)
+        print(f"wrote {args.out}: {len(nodes)} users; each node's password comes from the NATS server's "
+              f"environment ({', '.join(n.password_variable for n in nodes)})")
+    else:
+        print(render(nodes, settings.nats_stream), end="")
+    return 0
+
+
 def _iso_date(text: str):  # noqa: ANN202
     from datetime import date
 
@@ -358,13 +432,35 @@ def _s3_credentials(directory: Path) -> tuple[str, str]:
     return access, secret
 
 
+def _embedded_nats_users(settings: Settings, data: Path) -> tuple[str, str, Path]:
+    """The embedded platform's NATS user (one node hosting every tenant), its password (made once and
+    kept), the nats-server config holding it, and every hosted tenant's signing key."""
+    from duban.events.keys import Keyring
+    from duban.events.natsconf import NodeUser, write_config
+    from duban.platform import build_registry, hosted_tenants
+
+    registry = build_registry(settings)
+    tenants = hosted_tenants(settings, registry)
+    path = data / "nats-credentials.json"
+    if path.exists():
+        password = json.loads(path.read_text())["password"]
+    else:
+        password = secrets.token_urlsafe(24)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps({"user": "node", "password": password}))
+    path.chmod(0o600)
+    Keyring(settings.with_(data_dir=data).keys_path, settings.with_(data_dir=data).private_keys_path, tenants).init()
+    config = write_config(data / "nats-auth.conf", [NodeUser("node", tuple(tenants), password)], settings.nats_stream)
+    return "node", password, config
+
+
 def _settings_of_running_up(data_dir: Path) -> Settings:
     path = data_dir / RUNTIME_FILE
     if not path.exists():
         raise DubanError(f"{path} not found: is `duban up --data-dir {data_dir}` running?")
     runtime = json.loads(path.read_text())
-    return Settings.from_env(data_dir=data_dir, **{k: runtime[k] for k in
-                                                   ("nats_url", "s3_endpoint", "s3_access_key", "s3_secret_key")})
+    return Settings.from_env(data_dir=data_dir, **{k: runtime.get(k) for k in (
+        "nats_url", "s3_endpoint", "s3_access_key", "s3_secret_key", "nats_user", "nats_password")})
 
 
 def up(data_dir: Path | None, host: str | None, port: int | None) -> int:
@@ -377,7 +473,8 @@ def up(data_dir: Path | None, host: str | None, port: int | None) -> int:
         raise DubanError(f"port {settings.port} on {settings.host} is in use: pick another with --port")
     data.mkdir(parents=True, exist_ok=True, mode=0o700)  # databases, S3 keys and NATS store live here
     access, secret = _s3_credentials(data / "s3")
-    nats = NatsServerProcess(data / "nats", log_file=data / "logs" / "nats-server.log")
+    nats_user, nats_password, nats_config = _embedded_nats_users(settings, data)
+    nats = NatsServerProcess(data / "nats", log_file=data / "logs" / "nats-server.log", config_file=nats_config)
     s3 = S3ServerProcess(data / "s3", access_key=access, secret_key=secret, log_file=data / "logs" / "weed.log")
     (data / "logs").mkdir(exist_ok=True)
     runtime_file = data / RUNTIME_FILE
@@ -392,9 +489,11 @@ def up(data_dir: Path | None, host: str | None, port: int | None) -> int:
             raise DubanError(f"cannot start the embedded servers: {exc} — is another `duban up` using "
                              f"{data}? Stop it, or choose another --data-dir") from exc
         settings = settings.with_(data_dir=data, nats_url=nats.url, s3_endpoint=s3.endpoint,
-                                  s3_access_key=access, s3_secret_key=secret)
+                                  s3_access_key=access, s3_secret_key=secret, nats_user=nats_user,
+                                  nats_password=nats_password)
         runtime_file.write_text(json.dumps({
             "nats_url": nats.url, "s3_endpoint": s3.endpoint, "s3_access_key": access, "s3_secret_key": secret,
+            "nats_user": nats_user, "nats_password": nats_password,
         }))
         runtime_file.chmod(0o600)
         return asyncio.run(_serve(settings, seed=True, on_ready=_banner))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import msgspec
-import nats
 from sqlalchemy import func, select
 
 from duban.db.base import new_id, utcnow
-from duban.events.envelope import AssignmentIssued, Envelope, encode, subject_for
+from duban.events.envelope import AssignmentIssued, Envelope, subject_for
 from duban.events.models import InboxEvent, OutboxEvent
 from duban.items.models import Assignment, HistoryEntry
-from helpers import eventually, login, registered_item
+from helpers import eventually, login, nats_connect, registered_item, signed
 
 
 async def _count(platform, tenant, model, *where) -> int:
@@ -37,17 +36,17 @@ async def _assigned(client, platform) -> tuple[str, Envelope]:
 
 async def test_duplicate_delivery_of_the_assignment_creates_nothing_twice(client, platform, settings):
     _, envelope = await _assigned(client, platform)
-    body = encode(envelope)
+    body = signed(platform, envelope)  # the very bytes the city's relay published (Ed25519 is deterministic)
 
     # Re-deliver the very same event through NATS, under a new message id so the stream's own
     # dedup window does not catch it: only the county's inbox stands between it and a double.
-    nc = await nats.connect(settings.nats_url)
+    nc = await nats_connect(settings)
     try:
         js = nc.jetstream()
-        ack = await js.publish(subject_for("qingjiangpu", envelope.kind), body, headers={"Nats-Msg-Id": new_id()})
+        ack = await js.publish(subject_for("qingjiangpu", "city", envelope.kind), body, headers={"Nats-Msg-Id": new_id()})
         assert not ack.duplicate
         # And the same message id again: the stream itself drops this one.
-        ack = await js.publish(subject_for("qingjiangpu", envelope.kind), body, headers={"Nats-Msg-Id": envelope.id})
+        ack = await js.publish(subject_for("qingjiangpu", "city", envelope.kind), body, headers={"Nats-Msg-Id": envelope.id})
         assert ack.duplicate
     finally:
         await nc.close()
@@ -74,7 +73,7 @@ async def test_an_event_the_network_does_not_allow_is_kept_as_rejected(client, p
         item_ref="qingjiangpu/x", seq=1, occurred_at=utcnow(), actor="qingjiangpu/chief",
         payload=msgspec.to_builtins(AssignmentIssued(new_id(), "lead", "越级交办", "", "", "other", utcnow().date())),
     )
-    assert await platform.consumer.receive("city", encode(envelope)) == "rejected"
+    assert await platform.consumer.receive("city", signed(platform, envelope)) == "rejected"
     assert await _count(platform, "city", Assignment) == 0
     supervisor = await login(client, "city", "supervisor")
     [row] = (await client.get("/api/inbox", params={"status": "rejected"}, headers=supervisor)).json()
@@ -84,7 +83,7 @@ async def test_an_event_the_network_does_not_allow_is_kept_as_rejected(client, p
     stray = msgspec.structs.replace(envelope, id=new_id(), kind="feedback.submitted", payload={
         "assignment_id": new_id(), "feedback_id": new_id(), "kind": "progress", "text": "?",
         "author": "qingjiangpu/handler", "submitted_at": utcnow().isoformat()})
-    assert await platform.consumer.receive("city", encode(stray)) == "rejected"
+    assert await platform.consumer.receive("city", signed(platform, stray)) == "rejected"
     assert await platform.consumer.receive("city", b"not an envelope") == "rejected"
     assert await _count(platform, "city", InboxEvent, InboxEvent.status == "rejected") == 3
 

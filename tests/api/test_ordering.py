@@ -10,7 +10,6 @@ import subprocess
 from datetime import timedelta
 
 import msgspec
-import nats
 from sqlalchemy import select
 
 from duban.db.base import new_id, utcnow
@@ -19,12 +18,11 @@ from duban.events.envelope import (
     CompletionRequested,
     Envelope,
     FeedbackSubmitted,
-    encode,
     subject_for,
 )
 from duban.events.models import InboxEvent, InboxStream, OutboxEvent
 from duban.platform import Platform
-from helpers import eventually, login, registered_item, run_duban
+from helpers import eventually, login, nats_connect, registered_item, run_duban, signed
 
 COUNTY = "qingjiangpu"
 
@@ -55,13 +53,14 @@ def _county_events(item_id: str, assignment_id: str) -> list[Envelope]:
     ]
 
 
-async def _publish(url: str, envelopes: list[Envelope]) -> None:
-    nc = await nats.connect(url)
+async def _publish(platform: Platform, envelopes: list[Envelope]) -> None:
+    nc = await nats_connect(platform.settings)
     try:
         js = nc.jetstream()
         for envelope in envelopes:
             # A fresh message id each time, so a repeated envelope really is delivered twice.
-            await js.publish(subject_for(envelope.to_tenant, envelope.kind), encode(envelope),
+            await js.publish(subject_for(envelope.to_tenant, envelope.from_tenant, envelope.kind),
+                             signed(platform, envelope),
                              headers={"Nats-Msg-Id": new_id()})
     finally:
         await nc.close()
@@ -93,7 +92,7 @@ async def test_any_delivery_order_ends_like_the_ordered_one(client, platform, se
     for order in orders:
         item_id, assignment_id = await _assigned(client, inspector, approver)
         events = _county_events(item_id, assignment_id)
-        await _publish(settings.nats_url, [events[i] for i in order])
+        await _publish(platform, [events[i] for i in order])
 
         async def settled(item_id=item_id, repeats=len(order) - 4):
             rows = await _inbox(platform, item_id)
@@ -134,7 +133,7 @@ async def test_a_conflict_is_shown_and_replayed_once_its_cause_is_fixed(client, 
     wrong = [msgspec.structs.replace(completion, seq=1), msgspec.structs.replace(accepted, seq=2),
              msgspec.structs.replace(progress, seq=3)]
     caplog.set_level(logging.WARNING, logger="duban.events")
-    assert await platform.consumer.receive("city", encode(wrong[0])) == "conflict"
+    assert await platform.consumer.receive("city", signed(platform, wrong[0])) == "conflict"
     assert "conflict at city" in caplog.text
 
     [shown] = (await client.get("/api/inbox", params={"status": "conflict"}, headers=supervisor)).json()
@@ -142,7 +141,7 @@ async def test_a_conflict_is_shown_and_replayed_once_its_cause_is_fixed(client, 
     assert "办结" in shown["reason"] and "issued" in shown["reason"]
     assert (await client.get("/api/inbox/summary", headers=supervisor)).json()["conflict"] == 1
     # A conflict is not a gap: the stream went on, later events apply.
-    assert await platform.consumer.receive("city", encode(wrong[1])) == "applied"
+    assert await platform.consumer.receive("city", signed(platform, wrong[1])) == "applied"
     assert (await client.get("/api/inbox/gaps", headers=supervisor)).json() == []
 
     # Replaying before the cause is fixed still fails, says why, and changes nothing.
@@ -154,7 +153,7 @@ async def test_a_conflict_is_shown_and_replayed_once_its_cause_is_fixed(client, 
     assert (await client.post(f"/api/inbox/{completion.id}/replay", headers=chief)).status_code == 403
 
     # The cause is fixed: the feedback the completion request needs has arrived.
-    assert await platform.consumer.receive("city", encode(wrong[2])) == "applied"
+    assert await platform.consumer.receive("city", signed(platform, wrong[2])) == "applied"
     r = await client.post(f"/api/inbox/{completion.id}/replay", headers=supervisor)
     assert r.status_code == 200, r.text
     replayed = r.json()
@@ -171,7 +170,7 @@ async def test_a_conflict_can_be_skipped_with_a_reason(client, platform):
     approver = await login(client, "city", "approver")
     item_id, assignment_id = await _assigned(client, inspector, approver)
     completion = msgspec.structs.replace(_county_events(item_id, assignment_id)[3], seq=1)
-    assert await platform.consumer.receive("city", encode(completion)) == "conflict"
+    assert await platform.consumer.receive("city", signed(platform, completion)) == "conflict"
     r = await client.post(f"/api/inbox/{completion.id}/skip", json={"reason": ""}, headers=inspector)
     assert r.status_code == 400
     r = await client.post(f"/api/inbox/{completion.id}/skip", json={"reason": "与清江浦区核实，重复申请"},
@@ -190,7 +189,7 @@ async def test_a_gap_is_shown_raised_and_can_be_skipped(client, platform, caplog
     accepted, progress, _, _ = _county_events(item_id, assignment_id)
     # seq 1 never comes; the acceptance is seq 2 and the progress report seq 3.
     late = [msgspec.structs.replace(accepted, seq=2), msgspec.structs.replace(progress, seq=3)]
-    assert [await platform.consumer.receive("city", encode(e)) for e in late] == ["parked", "parked"]
+    assert [await platform.consumer.receive("city", signed(platform, e)) for e in late] == ["parked", "parked"]
 
     [gap] = (await client.get("/api/inbox/gaps", headers=inspector)).json()
     assert gap["item_ref"] == f"city/{item_id}" and gap["from_tenant"] == COUNTY
@@ -215,7 +214,7 @@ async def test_a_gap_is_shown_raised_and_can_be_skipped(client, platform, caplog
     assert detail["assignments"][0]["state"] == "in_progress"
     # The event that finally arrives late is a duplicate of a skipped number: no effect.
     missing = msgspec.structs.replace(accepted, id=new_id(), seq=1)
-    assert await platform.consumer.receive("city", encode(missing)) == "duplicate"
+    assert await platform.consumer.receive("city", signed(platform, missing)) == "duplicate"
 
 
 async def test_sender_numbers_each_item_per_receiver_across_kinds_and_restarts(client, platform, settings):
@@ -288,9 +287,9 @@ async def test_the_operator_replays_from_the_command_line(client, platform, sett
     item_id, assignment_id = await _assigned(client, inspector, approver)
     accepted, progress, result, completion = _county_events(item_id, assignment_id)
     completion = msgspec.structs.replace(completion, seq=1)
-    assert await platform.consumer.receive("city", encode(completion)) == "conflict"
+    assert await platform.consumer.receive("city", signed(platform, completion)) == "conflict"
     parked = msgspec.structs.replace(result, seq=4)
-    assert await platform.consumer.receive("city", encode(parked)) == "parked"
+    assert await platform.consumer.receive("city", signed(platform, parked)) == "parked"
 
     async def duban(*args: str) -> subprocess.CompletedProcess:
         return await run_duban(settings, "inbox", *args)
@@ -303,7 +302,7 @@ async def test_the_operator_replays_from_the_command_line(client, platform, sett
     assert refused.returncode == 2 and "replay did not apply" in refused.stderr
 
     for event in (msgspec.structs.replace(accepted, seq=2), msgspec.structs.replace(progress, seq=3)):
-        assert await platform.consumer.receive("city", encode(event)) == "applied"
+        assert await platform.consumer.receive("city", signed(platform, event)) == "applied"
     replayed = await duban("replay", "city", completion.id)
     assert replayed.returncode == 0 and "replayed: applied" in replayed.stdout, replayed.stderr
     async with platform.db.transaction("city") as session:

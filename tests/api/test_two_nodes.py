@@ -16,6 +16,7 @@ from helpers import eventually, login, registered_item
 @asynccontextmanager
 async def node(settings, tenants: tuple[str, ...], name: str):
     platform = Platform(replace(settings, hosted_tenants=tenants, data_dir=settings.data_dir / name))
+    platform.keys.init()  # this node's private keys in its own data dir; the public ones in the shared keys dir
     await platform.migrate()
     await platform.seed_demo()
     await platform.start()
@@ -30,6 +31,9 @@ async def node(settings, tenants: tuple[str, ...], name: str):
 async def test_the_path_across_two_nodes(settings):
     async with node(settings, ("city", "fgw"), "city-node") as city, \
             node(settings, ("qingjiangpu",), "county-node") as county:
+        # Each node holds the private keys of its own tenants only, and the public keys of all.
+        assert sorted(p.stem for p in (settings.data_dir / "city-node" / "private-keys").iterdir()) == ["city", "fgw"]
+        assert [p.stem for p in (settings.data_dir / "county-node" / "private-keys").iterdir()] == ["qingjiangpu"]
         # Each node knows only its own tenants.
         assert (await county.post("/api/login", json={"tenant": "city", "username": "inspector",
                                                       "password": "duban-demo"})).status_code == 401

@@ -12,7 +12,7 @@ from duban.db.base import new_id
 from duban.events.bus import Bus, durable_name
 from duban.events.consumer import Consumer
 from duban.events.envelope import subject_for
-from helpers import eventually
+from helpers import NATS_TEST_USER, eventually
 
 
 @pytest.fixture
@@ -20,7 +20,8 @@ async def bus_factory(nats_server):
     buses: list[Bus] = []
 
     async def make(ack_wait: float) -> Bus:
-        bus = Bus(nats_server.url, ack_wait=ack_wait)
+        bus = Bus(nats_server.url, ack_wait=ack_wait, user=NATS_TEST_USER.name,
+                  password=NATS_TEST_USER.password)
         await bus.connect()
         buses.append(bus)
         return bus
@@ -32,7 +33,7 @@ async def bus_factory(nats_server):
 
 async def _publish(bus: Bus, tenant: str, n: int) -> None:
     for i in range(n):
-        await bus.publish(subject_for(tenant, "assignment.accepted"), f"event {i}".encode(), new_id())
+        await bus.publish(subject_for(tenant, "fgw", "assignment.accepted"), f"event {i}".encode(), new_id())
 
 
 async def test_a_dead_nodes_events_come_back_to_the_next_one(bus_factory):

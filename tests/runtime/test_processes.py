@@ -20,6 +20,12 @@ from minio.error import S3Error
 from duban.runtime import NatsServerProcess, S3ServerProcess, free_port, locate_binary
 
 
+@pytest.fixture
+def nats_server(nats_server_factory) -> NatsServerProcess:
+    """These tests are about the process, not the platform's users: a server anyone may use."""
+    return nats_server_factory(users=None)
+
+
 def _inet_sockets(pid: int) -> list[tuple[str, str, int]]:
     """(proto, local ip, local port) of every TCP/UDP socket the process holds, from /proc."""
     inodes = set()
