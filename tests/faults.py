@@ -559,6 +559,8 @@ async def run_faults(plan: FaultPlan, *, database_url: str, workdir: Path, nats:
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0)))
         nodes = {node: Node(node, tenant, env, workdir) for node, tenant in NODES.items()}
         stack.callback(_stop_nodes, list(nodes.values()))
+        for node in nodes.values():  # each node signs for its own tenant; the public keys are shared
+            await _duban(node.env, "keys", "init")
         for node in nodes.values():
             node.start()
         await asyncio.gather(*(node.ready(http) for node in nodes.values()))
@@ -606,6 +608,7 @@ def _environment(database_url: str, nats: NatsServerProcess, s3: S3ServerProcess
         "DUBAN_DATABASE_URL": database_url, "DUBAN_HOSTED_TENANTS": f"{CITY},{COUNTY}",
         "DUBAN_DATA_DIR": str(workdir / "data"), "DUBAN_TENANTS_FILE": str(REPO / "tenants" / "huaian.toml"),
         "DUBAN_POLICIES_DIR": str(REPO / "policies"), "DUBAN_NATS_URL": nats.url,
+        "DUBAN_KEYS_DIR": str(workdir / "keys"),
         "DUBAN_S3_ENDPOINT": s3.endpoint, "DUBAN_S3_ACCESS_KEY": s3.access_key,
         "DUBAN_S3_SECRET_KEY": s3.secret_key, "DUBAN_S3_BUCKET_PREFIX": f"f{uuid.uuid4().hex[:10]}",
         "DUBAN_PASSWORD_COST": "10", "DUBAN_RELAY_POLL_SECONDS": "0.5",
@@ -615,9 +618,9 @@ def _environment(database_url: str, nats: NatsServerProcess, s3: S3ServerProcess
     }
 
 
-async def _duban(env: dict[str, str], command: str) -> None:
+async def _duban(env: dict[str, str], command: str, *args: str) -> None:
     """Run ``duban <command>`` to the end; raise with its output if it fails."""
-    proc = await asyncio.create_subprocess_exec(str(DUBAN), command, env=env, stdout=asyncio.subprocess.PIPE,
+    proc = await asyncio.create_subprocess_exec(str(DUBAN), command, *args, env=env, stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.STDOUT)
     try:
         output, _ = await asyncio.wait_for(proc.communicate(), 120)

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from duban.runtime import free_port
+from helpers import NATS_TEST_USER
 
 REPO = Path(__file__).resolve().parent.parent
 DUBAN = Path(sys.executable).parent / "duban"
@@ -27,6 +28,7 @@ def test_migrate_seed_and_serve_from_the_environment(tmp_path, database_url, nat
         "DUBAN_S3_ENDPOINT": s3_server.endpoint, "DUBAN_S3_ACCESS_KEY": s3_server.access_key,
         "DUBAN_S3_SECRET_KEY": s3_server.secret_key, "DUBAN_PORT": str(port),
         "DUBAN_TENANTS_FILE": str(REPO / "tenants" / "huaian.toml"), "DUBAN_POLICIES_DIR": str(REPO / "policies"),
+        "DUBAN_NATS_USER": NATS_TEST_USER.name, "DUBAN_NATS_PASSWORD": NATS_TEST_USER.password,
     }
 
     def duban(*args: str) -> subprocess.CompletedProcess:
@@ -40,6 +42,12 @@ def test_migrate_seed_and_serve_from_the_environment(tmp_path, database_url, nat
     assert check.returncode == 0 and "checked 2 tenants" in check.stdout, check.stderr
     seeded = duban("seed-demo")
     assert seeded.returncode == 0 and "9 demo accounts" in seeded.stdout, seeded.stderr
+    keys = duban("keys", "init")
+    assert keys.returncode == 0 and "new keys for 2 tenants: city, qingjiangpu" in keys.stdout, keys.stderr
+    private = tmp_path / "data" / "private-keys"
+    assert private.stat().st_mode & 0o777 == 0o700
+    assert {p.name: p.stat().st_mode & 0o777 for p in private.iterdir()} == {"city.key": 0o600, "qingjiangpu.key": 0o600}
+    assert "new keys for 0 tenants" in duban("keys", "init").stdout  # a second run keeps the keys
 
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen([str(DUBAN), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)

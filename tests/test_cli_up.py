@@ -5,6 +5,7 @@ port is refused before anything starts."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -158,6 +159,22 @@ def _assert_stopped_cleanly(server: DubanUp) -> float:
     return seconds
 
 
+def _nats_refuses_anonymous(url: str) -> bool:
+    import asyncio
+
+    import nats
+
+    async def attempt() -> bool:
+        try:
+            nc = await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=5)
+        except Exception as exc:  # nats-py raises a plain nats.errors.Error for an authorization violation
+            return "Authorization Violation" in str(exc)
+        await nc.close()
+        return False
+
+    return asyncio.run(attempt())
+
+
 # -- the tests ----------------------------------------------------------------------------------------
 def test_duban_up_walks_the_path_stops_on_ctrl_c_and_keeps_its_data(tmp_path: Path) -> None:
     data = tmp_path / "data"
@@ -175,6 +192,12 @@ def test_duban_up_walks_the_path_stops_on_ctrl_c_and_keeps_its_data(tmp_path: Pa
         children = _processes_using(data)
         assert any("nats-server" in c for c in children.values()), children
         assert any("weed" in c and " mini " in c for c in children.values()), children
+        # NATS runs with the node's user only; the signing keys are the node's own, 0600 in a 0700 dir.
+        nats_url = json.loads(runtime.read_text())["nats_url"]
+        assert _nats_refuses_anonymous(nats_url)
+        assert oct((data / "private-keys").stat().st_mode & 0o777) == "0o700"
+        assert {oct(p.stat().st_mode & 0o777) for p in (data / "private-keys").iterdir()} == {"0o600"}
+        assert len(list((data / "keys").glob("*.pub"))) == 15
 
         t0 = time.monotonic()
         with httpx.Client(base_url=server.url, timeout=30.0) as client:
