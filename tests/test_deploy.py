@@ -31,3 +31,20 @@ def test_compose_has_the_production_shape_and_only_real_settings():
     assert services["county-node"]["environment"]["DUBAN_HOSTED_TENANTS"] == "qingjiangpu"
     for port in (services["city-node"]["ports"] + services["county-node"]["ports"]):
         assert str(port).startswith("127.0.0.1:"), port
+
+
+def test_the_nats_users_match_the_nodes_file():
+    from duban.events.natsconf import load_nodes, render
+    from duban.tenancy.registry import load_registry
+
+    nodes = load_nodes(REPO / "deploy" / "nodes.toml", load_registry(REPO / "tenants" / "huaian.toml"))
+    assert (REPO / "deploy" / "nats" / "auth.conf").read_text() == render(nodes), \
+        "regenerate: duban nats config --nodes deploy/nodes.toml --out deploy/nats/auth.conf"
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    for node in nodes:
+        env = compose[f"{'city' if node.name == 'city' else 'county'}-node"]["environment"]
+        assert env["DUBAN_NATS_USER"] == node.name and env["DUBAN_HOSTED_TENANTS"] == ",".join(node.tenants)
+        assert node.password_variable in compose["nats-1"]["environment"]
+    for n in (1, 2, 3):
+        conf = (REPO / "deploy" / "nats" / f"nats-{n}.conf").read_text()
+        assert "include ./auth.conf" in conf and conf.count("tls {") == 2

@@ -71,7 +71,7 @@ class Platform:
         self.db = Database(settings, self.tenants)
         self.policy = Policy(settings.policies_dir, self.registry)
         self.bus = Bus(settings.nats_url, settings.nats_stream, settings.nats_replicas, settings.nats_ack_wait,
-                       user=settings.nats_user, password=settings.nats_password)
+                       user=settings.nats_user, password=settings.nats_password, ca_file=settings.nats_ca_file)
         self.archive = ArchiveStore(
             settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key,
             secure=settings.s3_secure, bucket_prefix=settings.s3_bucket_prefix,

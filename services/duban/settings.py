@@ -31,6 +31,8 @@ class Settings:
     # This node's NATS user (`duban nats config` makes one per node); empty: connect without one.
     nats_user: str = ""
     nats_password: str = ""
+    # The CA that signed the NATS servers' certificates, for tls:// URLs (empty: the system's CAs).
+    nats_ca_file: Path | None = None
     # Every tenant's public keys, <tenant>.pub (shared by all nodes); empty: data_dir/keys.
     keys_dir: Path | None = None
     # The hosted tenants' private signing keys, <tenant>.key (this node only); empty: data_dir/private-keys.

@@ -43,10 +43,11 @@ async def test_duplicate_delivery_of_the_assignment_creates_nothing_twice(client
     nc = await nats_connect(settings)
     try:
         js = nc.jetstream()
-        ack = await js.publish(subject_for("qingjiangpu", "city", envelope.kind), body, headers={"Nats-Msg-Id": new_id()})
+        subject = subject_for("qingjiangpu", "city", envelope.kind)
+        ack = await js.publish(subject, body, headers={"Nats-Msg-Id": new_id()})
         assert not ack.duplicate
         # And the same message id again: the stream itself drops this one.
-        ack = await js.publish(subject_for("qingjiangpu", "city", envelope.kind), body, headers={"Nats-Msg-Id": envelope.id})
+        ack = await js.publish(subject, body, headers={"Nats-Msg-Id": envelope.id})
         assert ack.duplicate
     finally:
         await nc.close()

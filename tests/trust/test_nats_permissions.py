@@ -156,8 +156,8 @@ def test_the_generated_config_is_one_nats_server_accepts(tmp_path):
     assert r.returncode == 0, r.stderr
     assert out.stat().st_mode & 0o777 == 0o600
     text = out.read_text()
-    assert "$DUBAN_NATS_PASSWORD_CITY" in text and '"duban.v1.*.fgw.>"' in text and "qingjiangpu.>" in text
-    env = {"DUBAN_NATS_PASSWORD_CITY": "a", "DUBAN_NATS_PASSWORD_QINGJIANGPU": "b"}
+    assert "$NATS_PASSWORD_CITY" in text and '"duban.v1.*.fgw.>"' in text and "qingjiangpu.>" in text
+    env = {"NATS_PASSWORD_CITY": "a", "NATS_PASSWORD_QINGJIANGPU": "b"}
     check = subprocess.run([str(locate_binary("nats-server")), "-t", "-c", str(out)], capture_output=True, text=True,
                            timeout=30, env=env)
     assert check.returncode == 0, check.stdout + check.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
@@ -43,22 +44,25 @@ class Bus:
     """A JetStream connection with the platform's stream and consumers."""
 
     def __init__(self, url: str, stream: str = "DUBAN", replicas: int = 1, ack_wait: float = 5.0,
-                 user: str = "", password: str = "") -> None:
+                 user: str = "", password: str = "", ca_file: str | None = None) -> None:
         self.url, self.stream, self.replicas, self.ack_wait = url, stream, replicas, ack_wait
-        self.user, self.password = user, password
+        self.user, self.password, self.ca_file = user, password, ca_file
         self.nc: nats.NATS | None = None
         self.js = None
 
     async def connect(self) -> None:
         """Connect (reconnecting forever afterwards) and make sure the stream exists."""
         servers = [s.strip() for s in self.url.split(",") if s.strip()]
+        options: dict[str, object] = {"user": self.user, "password": self.password} if self.user else {}
+        if self.ca_file:  # tls:// servers whose certificates a private CA signed
+            options["tls"] = ssl.create_default_context(cafile=str(self.ca_file))
         try:
             self.nc = await asyncio.wait_for(nats.connect(
                 servers=servers, name="duban", max_reconnect_attempts=-1, reconnect_time_wait=0.5,
                 connect_timeout=5, allow_reconnect=True, drain_timeout=5, error_cb=_log_error,
                 disconnected_cb=_log_disconnect, reconnected_cb=_log_reconnect,
                 inbox_prefix=inbox_prefix(self.user),
-                **({"user": self.user, "password": self.password} if self.user else {}),
+                **options,
             ), timeout=20)
         except Exception as exc:  # nats raises several unrelated types here
             raise ServiceUnavailable(f"cannot reach NATS at {self.url}: {exc}") from exc

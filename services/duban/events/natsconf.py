@@ -33,7 +33,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 @dataclass(frozen=True)
 class NodeUser:
     """A node's NATS user and the tenants it hosts. ``password`` None: the generated config reads it
-    from the NATS server's environment, ``$DUBAN_NATS_PASSWORD_<NAME>``."""
+    from the NATS server's environment, ``$NATS_PASSWORD_<NAME>``."""
 
     name: str
     tenants: tuple[str, ...]
@@ -41,7 +41,7 @@ class NodeUser:
 
     @property
     def password_variable(self) -> str:
-        return f"DUBAN_NATS_PASSWORD_{self.name.upper()}"
+        return f"NATS_PASSWORD_{self.name.upper()}"
 
 
 class _NodeEntry(msgspec.Struct, forbid_unknown_fields=True):
