@@ -99,13 +99,11 @@ def _read_private(path: Path) -> Ed25519PrivateKey:
 class Keyring:
     """The public keys of every tenant, and the private keys of the tenants this node hosts."""
 
-    RELOAD_SECONDS = 1.0  # an unknown key id re-reads the public keys at most this often
-
     def __init__(self, keys_dir: Path, private_keys_dir: Path, hosted: list[str] | tuple[str, ...]) -> None:
         self.keys_dir, self.private_keys_dir, self.hosted = Path(keys_dir), Path(private_keys_dir), list(hosted)
         self._public: dict[str, dict[str, Ed25519PublicKey]] = {}
         self._private: dict[str, tuple[str, Ed25519PrivateKey]] = {}
-        self._loaded_at = float("-inf")
+        self._stamp: tuple | None = None  # the .pub files' names, sizes and times when last read
 
     # -- files -------------------------------------------------------------------------------
     def public_file(self, tenant: str) -> Path:
@@ -126,7 +124,6 @@ class Keyring:
             path.parent.chmod(0o700)
             self._publish(tenant, _read_private(path).public_key())
         self._private.clear()
-        self._loaded_at = float("-inf")
         return created
 
     def rotate(self, tenant: str) -> str:
@@ -136,7 +133,6 @@ class Keyring:
         self._publish(tenant, key.public_key())  # first: a key others can't verify must never sign
         _write_private(self.private_file(tenant), key)
         self._private.pop(tenant, None)
-        self._loaded_at = float("-inf")
         return key_id(key.public_key())
 
     def retire(self, tenant: str) -> list[str]:
@@ -145,7 +141,6 @@ class Keyring:
         path = self.public_file(tenant)
         old = [key_id(k) for k in parse_public_file(path) if key_id(k) != key_id(current)]
         _write_text(path, public_line(current, f"{tenant} {time.strftime('%Y-%m-%d')}") + "\n")
-        self._loaded_at = float("-inf")
         return old
 
     def _publish(self, tenant: str, public: Ed25519PublicKey) -> None:
@@ -159,19 +154,23 @@ class Keyring:
         _write_text(path, text + public_line(public, f"{tenant} {time.strftime('%Y-%m-%d')}") + "\n")
 
     # -- keys ---------------------------------------------------------------------------------
-    def reload(self) -> None:
-        """Read every ``.pub`` of the keys directory again."""
-        public: dict[str, dict[str, Ed25519PublicKey]] = {}
-        if self.keys_dir.is_dir():
-            for path in sorted(self.keys_dir.glob("*.pub")):
-                public[path.stem] = {key_id(k): k for k in parse_public_file(path)}
-        self._public = public
-        self._loaded_at = time.monotonic()
+    def _files(self) -> tuple:
+        if not self.keys_dir.is_dir():
+            return ()
+        return tuple((p.name, st.st_size, st.st_mtime_ns) for p in sorted(self.keys_dir.glob("*.pub"))
+                     for st in [p.stat()])
 
     def public_keys(self, tenant: str) -> dict[str, Ed25519PublicKey]:
-        """The keys that verify ``tenant``'s events, by key id."""
-        if self._loaded_at == float("-inf"):
-            self.reload()
+        """The keys that verify ``tenant``'s events, by key id. The files are read again whenever they
+        changed (a few stat calls): a key added by a rotation verifies, and a retired one stops
+        verifying, without a restart."""
+        stamp = self._files()
+        if stamp != self._stamp:
+            public: dict[str, dict[str, Ed25519PublicKey]] = {}
+            for name, _, _ in stamp:
+                path = self.keys_dir / name
+                public[path.stem] = {key_id(k): k for k in parse_public_file(path)}
+            self._public, self._stamp = public, stamp
         return self._public.get(tenant, {})
 
     def missing_private(self) -> list[str]:
@@ -198,11 +197,7 @@ class Keyring:
         """None if ``from_tenant`` signed this envelope; otherwise why not."""
         if not envelope.sig or not envelope.key_id:
             return f"unsigned: no signature of {envelope.from_tenant}"
-        keys = self.public_keys(envelope.from_tenant)
-        if envelope.key_id not in keys and time.monotonic() - self._loaded_at >= self.RELOAD_SECONDS:
-            self.reload()  # a key added since (a rotation, a new tenant) is taken without a restart
-            keys = self.public_keys(envelope.from_tenant)
-        public = keys.get(envelope.key_id)
+        public = self.public_keys(envelope.from_tenant).get(envelope.key_id)
         if public is None:
             return f"bad signature: key {envelope.key_id} is not a key of {envelope.from_tenant}"
         try:
