@@ -63,6 +63,7 @@ async def bench_platform(database_url: str, now: datetime) -> AsyncIterator[tupl
         platform = Platform(settings)
         stack.push_async_callback(platform.db.dispose)
         platform.time = FixedTime(now)
+        platform.keys.init()  # the hosted tenants' signing keys, in the work directory
         await platform.migrate()
         await platform.seed_demo()
         yield platform, name

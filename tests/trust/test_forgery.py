@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from duban.db.base import new_id, utcnow
 from duban.events.envelope import (
+    AssignmentAccepted,
     AssignmentCompleted,
     AssignmentIssued,
     CompletionRequested,
@@ -189,3 +190,14 @@ async def _first_applied(platform) -> InboxEvent:
     async with platform.db.transaction(COUNTY) as session:
         return (await session.scalars(select(InboxEvent).where(InboxEvent.status == "applied")
                                       .order_by(InboxEvent.received_at).limit(1))).one()
+
+
+async def test_an_event_that_failed_every_delivery_becomes_a_replayable_conflict_only_if_signed(platform):
+    real = _envelope("assignment.accepted", COUNTY, CITY, f"{CITY}/{new_id()}", 1,
+                     AssignmentAccepted(new_id(), utcnow(), f"{COUNTY}/handler"))
+    forged = msgspec.structs.replace(real, id=new_id())
+    await platform.consumer.give_up(CITY, signed(platform, real), RuntimeError("database away"))
+    await platform.consumer.give_up(CITY, encode(forged), RuntimeError("database away"))
+    assert (await _row(platform, CITY, real.id)).status == "conflict"
+    row = await _row(platform, CITY, forged.id)
+    assert row.status == "rejected" and row.reason.endswith(f"unsigned: no signature of {COUNTY}")

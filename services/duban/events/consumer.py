@@ -56,11 +56,13 @@ class Consumer:
             envelope = decode(body)
         except (msgspec.ValidationError, msgspec.DecodeError):
             envelope = None
+        # A conflict can be replayed later: only an event its sender really signed may become one.
+        forged = self.inbox.keys.verify(envelope) if envelope is not None else "undecodable"
         async with self.db.transaction(tenant) as session:
             inbox = InboxRepository(session, tenant)
             if envelope is None or await inbox.get(envelope.id) is None:
-                inbox.add(envelope, body, CONFLICT if envelope else REJECTED,
-                          f"failed {MAX_DELIVERIES} times: {error}")
+                inbox.add(envelope, body, REJECTED if forged else CONFLICT,
+                          f"failed {MAX_DELIVERIES} times: {error}" + (f"; {forged}" if forged else ""))
 
     async def run_tenant(self, tenant: str) -> None:
         """Forever: fetch the tenant's events and take them one by one."""
