@@ -41,6 +41,7 @@ from sqlalchemy.engine import make_url
 
 import helpers
 from duban.accounts.service import DEMO_PASSWORD
+from duban.events.natsconf import NodeUser, write_config
 from duban.runtime import NatsServerProcess, S3ServerProcess, free_port
 from duban.runtime.procs import _child_setup  # parent-death signal, so a dead harness leaves no nodes
 
@@ -48,6 +49,8 @@ REPO = Path(__file__).resolve().parent.parent
 DUBAN = Path(sys.executable).parent / "duban"
 CITY, COUNTY = "city", "qingjiangpu"
 NODES = {"city": CITY, "county": COUNTY}  # node name → the tenant it hosts
+# Each node logs in to NATS as itself: it publishes only as its tenant and reads only its consumer.
+NODE_USERS = [NodeUser(node, (tenant,), f"faults-{node}-nats-password") for node, tenant in NODES.items()]
 TARGETS = ("city", "county", "nats")  # what the killer can kill
 ROLES = {"inspector": "city", "approver": "city", "handler": "county", "chief": "county"}  # demo user → node
 ITEM_STATES = ("draft", "pending_approval", "registered", "assigned", "in_progress", "completion_review",
@@ -197,8 +200,10 @@ class Node:
         self.name = name
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
+        user = next(u for u in NODE_USERS if u.name == name)
         self.env = {**env, "DUBAN_HOSTED_TENANTS": tenant, "DUBAN_PORT": str(port),
-                    "DUBAN_DATA_DIR": str(workdir / "data" / name)}
+                    "DUBAN_DATA_DIR": str(workdir / "data" / name), "DUBAN_NATS_USER": user.name,
+                    "DUBAN_NATS_PASSWORD": user.password}
         self.logs = workdir / "logs"
         self.incarnations: list[tuple[float, Path]] = []  # (wall clock at Popen, log file)
         self.exits: list[str] = []  # incarnations that had ended before the harness killed them
@@ -535,12 +540,12 @@ async def run_faults(plan: FaultPlan, *, database_url: str, workdir: Path, nats:
                      s3: S3ServerProcess | None = None,
                      progress: Callable[[str], None] = lambda line: None) -> FaultResult:
     """Run one experiment and return what it saw. ``database_url`` names a PostgreSQL server (a database
-    of its own is made there); ``nats``/``s3`` are started here unless given. Whatever is started here
-    is stopped, and the database dropped, also when something fails."""
+    of its own is made there); ``nats`` (with the users ``NODE_USERS``) and ``s3`` are started here
+    unless given. Whatever is started here is stopped, and the database dropped, also when something fails."""
     began = time.monotonic()
     async with contextlib.AsyncExitStack() as stack:
         if nats is None:
-            nats = NatsServerProcess(workdir / "nats")
+            nats = NatsServerProcess(workdir / "nats", config_file=write_config(workdir / "nats-auth.conf", NODE_USERS))
             stack.callback(nats.stop)
             nats.start()
         if s3 is None:

@@ -17,12 +17,13 @@ KILLS = 30
 
 @pytest.mark.skipif(not PG_URL, reason="set DUBAN_TEST_DATABASE_URL=postgresql+asyncpg://... (the nodes share "
                                        "one PostgreSQL database)")
-async def test_events_cross_exactly_once_and_in_order_while_nodes_are_killed(tmp_path, nats_server, s3_server):
+async def test_events_cross_exactly_once_and_in_order_while_nodes_are_killed(tmp_path, nats_server_factory, s3_server):
     # 80 items (9 actions each), not 60: the 30 kills take about 440 actions here (the other node works on
     # while one restarts), and the flow must not end before the last kill. About 50 s on 2 cores.
     plan = faults.FaultPlan(items=80, workers=8, kills=KILLS, targets=("county", "city"), seed=20261127,
                             timeout=150.0, stuck_after=45.0)
-    result = await faults.run_faults(plan, database_url=PG_URL, workdir=tmp_path, nats=nats_server, s3=s3_server)
+    nats = nats_server_factory(users=faults.NODE_USERS)  # each node logs in as itself
+    result = await faults.run_faults(plan, database_url=PG_URL, workdir=tmp_path, nats=nats, s3=s3_server)
     report = result.report()
     print("\n" + report)
 
