@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import asyncpg
 import httpx
@@ -416,16 +417,12 @@ class Driver:
             await asyncio.sleep(POLL)
 
     async def _find(self, title: str) -> dict | None:
-        """The city's item of that title, if an earlier attempt created it."""
-        offset = 0
-        while True:
-            page = await self._get("inspector", f"/api/items?limit=500&offset={offset}")
-            for item in page:
-                if item["title"] == title:
-                    return item
-            if len(page) < 500:
-                return None
-            offset += 500
+        """The city's item of that title, if an earlier attempt created it (searched by its words: the
+        titles are unique, so the one page holds it)."""
+        for item in await self._get("inspector", f"/api/items?{urlencode({'q': title, 'limit': 500})}"):
+            if item["title"] == title:
+                return item
+        return None
 
     async def _item_at(self, item_id: str, state: str) -> bool:
         """The city's item has reached ``state`` (or gone past it)."""

@@ -41,7 +41,8 @@ def test_migrate_seed_and_serve_from_the_environment(tmp_path, database_url, nat
     check = duban("migrate", "--check")
     assert check.returncode == 0 and "checked 2 tenants" in check.stdout, check.stderr
     seeded = duban("seed-demo")
-    assert seeded.returncode == 0 and "9 demo accounts" in seeded.stdout, seeded.stderr
+    # city: inspector, approver, chief, supervisor, admin, registrar and a member of each of 4 groups; county: 4
+    assert seeded.returncode == 0 and "14 demo accounts" in seeded.stdout, seeded.stderr
     keys = duban("keys", "init")
     assert keys.returncode == 0 and "new keys for 2 tenants: city, qingjiangpu" in keys.stdout, keys.stderr
     private = tmp_path / "data" / "private-keys"

@@ -18,8 +18,10 @@ POLICIES = REPO / "policies"
 
 
 # The roles REQUIREMENTS.md names: 第二条 (inspector, approver) and 第十、十一条 (the rest); and the 系统管理员
-# (administrator), who keeps the statutory calendar.
-ROLES = ("inspector", "approver", "chief", "leader_in_charge", "handler", "supervisor", "administrator")
+# (administrator), who keeps the statutory calendar; a 督查组's members (group_member, 第四条2) and the
+# registrar (登记员) of 建议提案.
+ROLES = ("inspector", "approver", "chief", "leader_in_charge", "handler", "supervisor", "administrator",
+         "group_member", "registrar")
 
 @pytest.fixture
 def policy() -> Policy:
@@ -81,6 +83,10 @@ DECISIONS = [
     ("handler", "assignment", "accept", True),
     ("handler", "assignment", "feedback", True),
     ("handler", "assignment", "request_extension", True),
+    ("handler", "attachment", "upload", True),  # 反馈附件: the unit's handler and chief attach files
+    ("chief", "attachment", "upload", True),
+    ("inspector", "attachment", "upload", False),
+    ("approver", "attachment", "upload", False),
     ("handler", "item", "remind", False),
     ("handler", "item", "supervise", False),
     ("handler", "assignment", "request_completion", False),
@@ -96,7 +102,20 @@ DECISIONS = [
     ("approver", "inbox", "replay", False),
     ("supervisor", "item", "supervise", True),  # a tenant's 督查机构 supervises and reminds too
     ("supervisor", "item", "remind", True),
-    ("supervisor", "item", "decide_extension", False),
+    # 分解 (issue 6): a tenant's 督查机构 runs the parts it splits off like the 督查室 runs items.
+    ("supervisor", "item", "decide_extension", True),
+    ("supervisor", "assignment", "split", True),
+    ("supervisor", "item", "complete", True),
+    ("supervisor", "item", "return", True),
+    ("supervisor", "item", "close", True),
+    ("handler", "assignment", "split", True),
+    ("chief", "assignment", "split", False),
+    ("approver", "item", "close", False),
+    ("handler", "item", "close", False),
+    ("supervisor", "figures", "read", True),
+    ("inspector", "figures", "read", True),
+    ("handler", "figures", "read", False),
+    ("chief", "figures", "report", False),
     ("supervisor", "item", "create", False),
     ("supervisor", "item", "approve", False),
     ("supervisor", "item", "assign", False),
@@ -110,6 +129,34 @@ DECISIONS = [
     ("inspector", "calendar", "load", False),
     ("supervisor", "calendar", "load", False),
     ("chief", "calendar", "load", False),
+    # 第四条2: a group's members draft and send its items (only their own group's: test_group_scope below).
+    ("group_member", "item", "create", True),
+    ("group_member", "item", "update", True),
+    ("group_member", "item", "submit", True),
+    ("group_member", "item", "assign", True),
+    ("group_member", "item", "read", True),
+    ("group_member", "item_group", "own", True),
+    ("group_member", "item_group", "any", False),
+    ("group_member", "item", "approve", False),
+    ("group_member", "item", "complete", False),
+    ("group_member", "meeting", "create", False),
+    ("inspector", "item_group", "any", True),
+    ("inspector", "meeting", "create", True),
+    ("inspector", "meeting", "read", True),
+    ("approver", "meeting", "create", False),
+    # 第三条5: the registrar registers 建议提案 and enters the proposer's rating; the unit replies.
+    ("registrar", "proposal", "register", True),
+    ("registrar", "proposal", "rate", True),
+    ("registrar", "proposal", "reply", False),
+    ("registrar", "item", "create", False),
+    ("registrar", "item", "approve", False),
+    ("inspector", "proposal", "register", False),
+    ("inspector", "proposal", "rate", False),
+    ("handler", "proposal", "reply", True),
+    ("handler", "proposal", "consult", True),
+    ("handler", "proposal", "rate", False),
+    ("chief", "proposal", "reply", True),
+    ("supervisor", "proposal", "reply", False),
 ]
 
 
@@ -121,6 +168,29 @@ def test_role_decisions(policy: Policy, tenant: str, role: str, obj: str, act: s
     policy.grant(tenant, "zhang_san", [role])
     assert policy.can(actor, obj, act) is allowed
     assert policy.can(actor, obj, act) is allowed, "the cached answer is the same"
+
+
+def test_group_scope(policy: Policy, caplog: pytest.LogCaptureFixture) -> None:
+    # 第四条2: the 督查室 acts for every group; a group member only for the group it belongs to.
+    policy.grant("city", "li", ["group_member"], "group2")
+    policy.grant("city", "zhou", ["inspector"])
+    policy.grant("city", "wu", ["group_member"])  # a member of no group yet
+    member, inspector, loose = Actor("city", "li"), Actor("city", "zhou"), Actor("city", "wu")
+    assert policy.group_of(member) == "group2" and policy.group_of(inspector) is None
+    assert policy.may_act_for_group(member, "group2")
+    assert not policy.may_act_for_group(member, "group3")
+    assert not policy.may_act_for_group(member, "mayor")
+    assert all(policy.may_act_for_group(inspector, g) for g in ("mayor", "group1", "group2"))
+    assert not policy.may_act_for_group(loose, "group2")
+    assert not policy.may_act_for_group(Actor("qingjiangpu", "li"), "group2"), "membership is per tenant"
+    with caplog.at_level(logging.WARNING, logger="duban.audit"), pytest.raises(Forbidden) as info:
+        policy.authorize_group(member, "group3")
+    assert "group2" in info.value.message and "group3" in info.value.message
+    assert any("city/li" in r.getMessage() for r in caplog.records), "denials are audited"
+    policy.grant("city", "li", ["group_member"], "group3")
+    assert policy.may_act_for_group(member, "group3") and not policy.may_act_for_group(member, "group2")
+    policy.grant("city", "li", ["group_member"])
+    assert policy.group_of(member) is None and not policy.may_act_for_group(member, "group3")
 
 
 def test_every_role_has_permissions(policy: Policy) -> None:
@@ -210,8 +280,9 @@ def test_actor_subject_and_ref() -> None:
 
 
 # ---- events between tenants --------------------------------------------------------------------
-DOWN = ["assignment.issued", "assignment.completed", "assignment.returned"]
-UP = ["assignment.accepted", "feedback.submitted", "assignment.completion_requested"]
+DOWN = ["assignment.issued", "assignment.completed", "assignment.returned", "proposal.assigned", "proposal.rated"]
+UP = ["assignment.accepted", "feedback.submitted", "assignment.completion_requested", "proposal.replied",
+      "proposal.consulted"]
 
 FLOWS = [
     # sender, receiver, kind, allowed

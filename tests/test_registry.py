@@ -41,13 +41,26 @@ def test_seven_counties_are_children_of_city(registry) -> None:
 
 
 def test_departments_and_groups(registry) -> None:
-    departments = [t for t in registry.tenants if t.kind == "department"]
+    departments = [t for t in registry.tenants if t.kind == "department" and t.parent == "city"]
     assert len(departments) >= 6
-    assert all(t.parent == "city" for t in departments)
+    # Below the city's, the counties' own departments (分解 goes on down the tree).
+    county_departments = [t for t in registry.tenants if t.kind == "department" and t.parent != "city"]
+    assert county_departments and all(registry.get(t.parent).kind == "county" for t in county_departments)
     assert registry.groups, "the city's 督查组 are declared"
     assert all(g.tenant == "city" and g.leader and g.name for g in registry.groups)
     assert registry.group("mayor").leader == "市长"
     assert registry.group("nowhere") is None
+
+
+def test_leaders_and_the_groups_of_their_portfolios(registry) -> None:
+    # 第四条2: the mayor's items go to the 督查室, each vice-mayor's to the group of their portfolio.
+    assert registry.leader("mayor").group == "mayor" and registry.leader("mayor").title == "市长"
+    assert registry.leader("exec_vice_mayor").title == "常务副市长"
+    assert {leader.title for leader in registry.leaders} >= {"市长", "常务副市长", "副市长"}
+    assert all(registry.group(leader.group) is not None for leader in registry.leaders)
+    assert len({leader.group for leader in registry.leaders}) == len(registry.leaders), "one portfolio, one group"
+    assert registry.leader("nobody") is None
+    assert registry.get("city").second_reply_months == 1, "PRACTICE.md: a second reply within 1 month"
 
 
 def test_lookup(registry) -> None:
@@ -67,13 +80,20 @@ def test_tree_queries_on_the_shipped_registry(registry) -> None:
     assert registry.ancestors("city") == []
     assert registry.ancestors("qingjiangpu") == ["city"]
     assert registry.ancestors("nowhere") == []
-    assert registry.children("qingjiangpu") == []
     assert registry.children("nowhere") == []
+    # Two counties have departments and towns, and one city department has a unit of its own (issue 6).
+    for county in ("qingjiangpu", "huaian"):
+        kinds = {t.kind for t in registry.children(county)}
+        assert {"department", "town"} <= kinds, county
+    assert [t.kind for t in registry.children("gaj")] == ["unit"]
+    assert registry.ancestors("qjp_changxi_sq") == ["qjp_changxi", "qingjiangpu", "city"]
+    assert registry.is_below("qjp_changxi_sq", "city") and not registry.is_below("qjp_changxi_sq", "huaian")
     non_roots = {t.code for t in registry.tenants if t.code != "city"}
-    assert {t.code for t in registry.children("city")} == non_roots
+    assert {t.code for t in registry.children("city")} | {
+        t.code for t in registry.tenants if t.parent not in (None, "city")} == non_roots
     edges = registry.tree_edges()
     assert len(edges) == len(non_roots)
-    assert set(edges) == {(code, "city") for code in non_roots}
+    assert set(edges) == {(t.code, t.parent) for t in registry.tenants if t.parent}
 
 
 def test_tree_queries_on_a_deeper_tree(tmp_path: Path) -> None:
@@ -115,6 +135,14 @@ def group(code: str = "group1", tenant: str = "city", **extra: object) -> str:
     values.update(extra)
     body = "".join(f"{key} = {value}\n" for key, value in values.items() if value is not None)
     return "\n[[groups]]\n" + body
+
+
+def leader(code: str = "vice_mayor", group: str = "group1", **extra: object) -> str:
+    values: dict[str, object] = {"code": f'"{code}"', "name": '"某副市长"', "title": '"副市长"',
+                                 "group": f'"{group}"'}
+    values.update(extra)
+    body = "".join(f"{key} = {value}\n" for key, value in values.items() if value is not None)
+    return "\n[[leaders]]\n" + body
 
 
 BROKEN = [
@@ -171,6 +199,24 @@ BROKEN = [
      "groups[0].code", "must be 2-31 lower-case"),
     ("duplicate group code", CITY + group("group1") + group("group2") + group("group1"),
      "groups[2].code", "'group1' is used twice"),
+    ("unknown leader group", CITY + group("group1") + leader(group="group9"),
+     "leaders[0].group", "unknown group 'group9'"),
+    ("leader before any group", CITY + leader(),
+     "leaders[0].group", "unknown group 'group1'"),
+    ("bad leader code", CITY + group() + leader("Vice-Mayor"),
+     "leaders[0].code", "must be 2-31 lower-case"),
+    ("duplicate leader code", CITY + group() + leader("mayor") + leader("mayor"),
+     "leaders[1].code", "'mayor' is already used by leaders[0]"),
+    ("empty leader title", CITY + group() + leader(title='" "'),
+     "leaders[0].title", "must not be empty"),
+    ("empty leader name", CITY + group() + leader(name='""'),
+     "leaders[0].name", "must not be empty"),
+    ("missing leader group", CITY + group() + leader().replace('group = "group1"\n', ""),
+     "leaders[0]", "missing required field `group`"),
+    ("unknown leader field", CITY + group() + leader(office='"x"'),
+     "leaders[0]", "unknown field `office`"),
+    ("second reply months out of range", CITY + tenant(second_reply_months=0),
+     "tenants[1].second_reply_months", "Expected `int` >= 1"),
     ("invalid TOML", CITY + "[[tenants]\ncode = \"x\"\n",
      "(syntax)", "not valid TOML"),
     ("unterminated string", 'name = "淮安\n' + CITY,
@@ -237,7 +283,7 @@ def test_cli_check_good_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tenants", "check", str(SHIPPED)]) == 0
     out, err = capsys.readouterr()
     assert str(SHIPPED) in out and "ok" in out
-    assert "15 tenants, 4 groups" in out
+    assert "25 tenants, 4 groups" in out
     assert "duban:" not in err
 
 

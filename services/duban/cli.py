@@ -277,6 +277,7 @@ async def _inbox(settings: Settings, args: argparse.Namespace) -> int:
     import getpass
 
     from duban.events.repository import InboxRepository
+    from duban.lists.cursor import PageRequest
     from duban.platform import Platform
 
     platform = Platform(settings)
@@ -284,7 +285,7 @@ async def _inbox(settings: Settings, args: argparse.Namespace) -> int:
     try:
         async with platform.db.transaction(args.tenant) as session:
             if args.inbox_command == "list":
-                for r in await InboxRepository(session, args.tenant).list(args.status, args.limit):
+                for r in (await InboxRepository(session, args.tenant).list(args.status, PageRequest(args.limit))).rows:
                     print(f"{r.received_at:%Y-%m-%d %H:%M:%S}  {r.status:<9} {r.id}  {r.kind:<32} seq {r.seq}  "
                           f"{r.item_ref} from {r.from_tenant}" + (f"\n    {r.reason}" if r.reason else ""))
             elif args.inbox_command == "gaps":

@@ -42,3 +42,5 @@ class EventContext:
     registry: Registry
     calendar: Any = None
     time: SystemTime = field(default_factory=SystemTime)
+    attachments: Any = None  # the node's AttachmentStore (copies received attachments in)
+    sender: str | None = None  # the tenant that sent the event being applied (set by the inbox)

@@ -7,12 +7,11 @@ from collections.abc import AsyncGenerator
 from litestar import Request
 
 from duban.audit import service as audit
+from duban.auth import READ_SESSION, READS
 from duban.context import TenantContext
 from duban.errors import Forbidden
 from duban.platform import Platform
 from duban.policy.policy import Actor
-
-READS = ("GET", "HEAD", "OPTIONS")
 
 
 def platform_of(request: Request) -> Platform:
@@ -27,11 +26,27 @@ async def provide_platform(request: Request) -> Platform:
 async def provide_ctx(request: Request) -> AsyncGenerator[TenantContext, None]:
     """One transaction in the caller's tenant: committed after the handler, before the response is sent.
 
-    A write request is recorded in the tenant's audit log in that same transaction (so only writes that
-    happened are recorded); a denied one in a transaction of its own (the request's is rolled back)."""
+    A read request works in the read-only transaction its session was checked in (auth.py), ended here
+    too. A write request is recorded in the tenant's audit log in that same transaction (so only writes
+    that happened are recorded); a denied request in a transaction of its own (the request's is ended
+    first)."""
     platform = platform_of(request)
     actor: Actor = request.user
     target = f"{request.method} {request.url.path}"
+    reading = request.scope.get(READ_SESSION)
+    if reading is not None:
+        try:
+            yield TenantContext(actor.tenant, reading, actor, platform.registry, platform.policy, platform.calendar,
+                                platform.time)
+        except Forbidden as exc:
+            await reading.close()
+            async with platform.db.transaction(actor.tenant) as session:
+                await audit.record(session, actor.tenant, actor.ref, "denied", target, platform.time.now(),
+                                   exc.message)
+            raise
+        finally:
+            await reading.close()  # before the answer is sent (a streamed one may take long)
+        return
     try:
         async with platform.db.transaction(actor.tenant, snapshot=request.method in READS) as session:
             yield TenantContext(actor.tenant, session, actor, platform.registry, platform.policy, platform.calendar,

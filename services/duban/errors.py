@@ -36,6 +36,12 @@ class Conflict(DubanError):
     status_code = 409
 
 
+class TooLarge(DubanError):
+    """The request carries more than the platform takes (an attachment over the size limit)."""
+
+    status_code = 413
+
+
 class TooManyRequests(DubanError):
     """Throttled: the caller should wait ``retry_after`` seconds."""
 

@@ -10,12 +10,21 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from duban.accounts.repository import AccountRepository
-from duban.accounts.service import DEMO_PASSWORD, create_user, demo_accounts, demo_email, load_grants
+from duban.accounts.service import (
+    DEMO_PASSWORD,
+    create_user,
+    demo_accounts,
+    demo_email,
+    demo_group_members,
+    load_grants,
+)
 from duban.accounts.throttle import LoginThrottle
 from duban.archive import ArchiveStore
+from duban.attachments.store import AttachmentStore
 from duban.calendar.service import read_calendar, watch
 from duban.calendar.workdays import WorkCalendar
 from duban.context import EventContext
+from duban.counits.service import HANDLERS as COUNIT_HANDLERS
 from duban.db.database import Database
 from duban.errors import InvalidInput
 from duban.events.bus import Bus
@@ -24,20 +33,25 @@ from duban.events.inbox import Inbox
 from duban.events.keys import Keyring
 from duban.events.relay import Relay
 from duban.extensions.service import HANDLERS as EXTENSION_HANDLERS
+from duban.figures.job import FiguresJob
+from duban.figures.service import HANDLERS as FIGURES_HANDLERS
 from duban.items.events import HANDLERS as ITEM_HANDLERS
 from duban.notifications.channels import channels_from_settings
 from duban.notifications.service import Dispatcher
 from duban.policy.policy import Policy
+from duban.proposals.service import HANDLERS as PROPOSAL_HANDLERS
 from duban.reminders.job import ReminderJob
 from duban.reminders.service import HANDLERS as REMINDER_HANDLERS
 from duban.settings import Settings
 from duban.supervision.service import HANDLERS as SUPERVISION_HANDLERS
 from duban.tenancy.registry import Registry, load_registry
 from duban.timesource import time_source
+from duban.tree.service import HANDLERS as TREE_HANDLERS
 
 log = logging.getLogger("duban")
 # What each event kind does at the receiver, by domain.
-HANDLERS = {**ITEM_HANDLERS, **SUPERVISION_HANDLERS, **EXTENSION_HANDLERS, **REMINDER_HANDLERS}
+HANDLERS = {**ITEM_HANDLERS, **SUPERVISION_HANDLERS, **EXTENSION_HANDLERS, **REMINDER_HANDLERS, **TREE_HANDLERS,
+            **FIGURES_HANDLERS, **COUNIT_HANDLERS, **PROPOSAL_HANDLERS}
 
 
 def build_registry(settings: Settings) -> Registry:
@@ -76,6 +90,11 @@ class Platform:
             settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key,
             secure=settings.s3_secure, bucket_prefix=settings.s3_bucket_prefix,
         )
+        self.attachments = AttachmentStore(
+            settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key,
+            secure=settings.s3_secure, bucket_prefix=settings.s3_bucket_prefix,
+            kill_after_copy=settings.fault_kill_after_copy,
+        )
         # Every tenant's public keys; the private keys of the hosted tenants (`duban keys init`).
         self.keys = Keyring(settings.keys_path, settings.private_keys_path, self.tenants)
         self.relay = Relay(self.db, self.bus, self.tenants, settings.relay_poll_seconds, self.keys)
@@ -85,6 +104,7 @@ class Platform:
         # Tests put a FixedTime here to move time; DUBAN_FIXED_TIME stops it for drills.
         self.time = time_source(settings.fixed_time)
         self.reminders = ReminderJob(self)
+        self.figures = FiguresJob(self)
         self.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_lockout_minutes,
                                             settings.login_rate_per_minute)
         # The statutory working days: the package's years until start() adds the notices loaded here.
@@ -96,7 +116,7 @@ class Platform:
 
     def event_context(self, session: AsyncSession, tenant: str) -> EventContext:
         """What an incoming event's handler works with."""
-        return EventContext(tenant, session, self.registry, self.calendar, self.time)
+        return EventContext(tenant, session, self.registry, self.calendar, self.time, self.attachments)
 
     def committed(self, tenant: str) -> None:
         """A transaction of ``tenant`` committed: send its new events and notifications now."""
@@ -112,14 +132,16 @@ class Platform:
         logins = []
         for code in self.tenants:
             tenant = self.registry.get(code)
-            accounts = demo_accounts(code, tenant.kind if tenant else "")
+            accounts = [(*account, None) for account in demo_accounts(code, tenant.kind if tenant else "")]
+            accounts += demo_group_members(self.registry, code)  # 第四条2: a member of each 督查组
             async with self.db.transaction(code) as session:
                 repo = AccountRepository(session, code)
                 if not await repo.all_with_roles():
-                    for username, name, roles in accounts:
+                    for username, name, roles, group in accounts:
                         await create_user(repo, self.policy, username, name, DEMO_PASSWORD, roles,
-                                          cost=self.settings.password_cost, email=demo_email(code, username))
-            logins += [(code, username, roles) for username, _, roles in accounts]
+                                          cost=self.settings.password_cost, email=demo_email(code, username),
+                                          group=group)
+            logins += [(code, username, roles) for username, _, roles, _ in accounts]
         return logins
 
     async def start(self, *, worker: bool = False) -> None:
@@ -143,6 +165,7 @@ class Platform:
             self._tasks.append(asyncio.create_task(self.consumer.run(), name="duban-consumer"))
         if self.settings.run_jobs or worker:
             self._tasks.append(asyncio.create_task(self.reminders.run(), name="duban-reminders"))
+            self._tasks.append(asyncio.create_task(self.figures.run(), name="duban-figures"))
 
     async def stop(self) -> None:
         """Stop background work, drain NATS, close the databases."""

@@ -42,6 +42,11 @@ class Settings:
     s3_secret_key: str = ""
     s3_secure: bool = False
     s3_bucket_prefix: str = "duban-archive"
+    # 反馈附件: kept per tenant in the bucket <s3_bucket_prefix>-files-<tenant>. The largest file, in MB,
+    # and the types allowed by extension (the first bytes must agree; executables are always refused).
+    attachment_max_mb: int = 100
+    attachment_types: tuple[str, ...] = ("pdf", "ofd", "doc", "docx", "xls", "xlsx", "wps", "et", "jpg", "jpeg",
+                                         "png", "zip", "txt")
     host: str = "127.0.0.1"
     port: int = 8000
     session_hours: int = 12
@@ -61,8 +66,13 @@ class Settings:
     # Background jobs (the 催办 scheduler) run inside this node; false when `duban worker` runs them.
     run_jobs: bool = True
     reminder_scan_seconds: float = 60.0
+    # 第九条: how often each hosted tenant counts its work and reports it to the city (only when changed).
+    figures_report_minutes: float = 10.0
     # For tests and drills only: the node's clock stands still at this moment (ISO 8601 with offset).
     fixed_time: str = ""
+    # For tests only: a file path. The node SIGKILLs itself once (while the file does not exist yet, and
+    # creates it) right after copying a received attachment, before the event's transaction commits.
+    fault_kill_after_copy: str = ""
     fonds_code: str = "J001"  # 全宗号 of the archive
     # Where notifications go besides the in-app list (notifications/channels.py): log, email.
     notify_channels: tuple[str, ...] = ("log",)

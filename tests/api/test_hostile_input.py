@@ -9,6 +9,7 @@ import logging
 import pytest
 from sqlalchemy import text
 
+from duban.lists import cursor
 from helpers import login, plan
 
 DEEP = 100_000
@@ -36,13 +37,65 @@ async def test_a_deeply_nested_source_is_refused(client):
     assert r.status_code == 400, r.text[:200]
 
 
-@pytest.mark.parametrize("path", ["/api/items", "/api/assignments", "/api/inbox", "/api/notifications",
-                                  "/api/reminders/flagged"])
+LISTS = ["/api/items", "/api/assignments", "/api/inbox", "/api/reminders/flagged"]  # keyset paging (lists/)
+
+
 @pytest.mark.parametrize("offset", [2**63, 2**64 + 5, -1])
-async def test_offsets_out_of_range_are_400(client, path, offset):
+async def test_offsets_out_of_range_are_400(client, offset):
+    supervisor = await login(client, "city", "supervisor")
+    r = await client.get("/api/notifications", params={"offset": offset}, headers=supervisor)
+    assert r.status_code == 400, (offset, r.status_code, r.text[:200])
+
+
+@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize("offset", [2**63, 2**64 + 5, -1, 0, 10])
+async def test_lists_that_page_by_cursor_refuse_an_offset(client, path, offset):
     supervisor = await login(client, "city", "supervisor")
     r = await client.get(path, params={"offset": offset}, headers=supervisor)
     assert r.status_code == 400, (path, offset, r.status_code, r.text[:200])
+    assert "cursor" in r.json()["detail"]
+
+
+def _forged(kind: str, *values: object) -> str:
+    """A cursor with a right check over wrong contents: what someone who read lists/cursor.py could make."""
+    return cursor.encode(kind, values)
+
+
+def _flip(token: str) -> str:
+    middle = len(token) // 2
+    return token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1:]
+
+
+KINDS = {"/api/items": "items", "/api/assignments": "queue", "/api/inbox": "inbox", "/api/reminders/flagged": "flagged"}
+GENUINE = {"/api/items": _forged("items", "2026-11-02T02:00:00+00:00", "x"),
+           "/api/assignments": _forged("queue", "2026-11-02", "x"),
+           "/api/inbox": _forged("inbox", "2026-11-02T02:00:00+00:00", "x"),
+           "/api/reminders/flagged": _forged("flagged", "2026-11-02T02:00:00+00:00", "x")}
+TAMPERED = {
+    "garbage": lambda path: "!!not base64!!",
+    "empty": lambda path: "",
+    "huge": lambda path: "A" * 5_000,
+    "non-ascii": lambda path: "督查" * 10,
+    "edited": lambda path: _flip(GENUINE[path]),
+    "cut": lambda path: GENUINE[path][:-3],
+    "check only": lambda path: GENUINE[path][:11],
+    "another list's": lambda path: GENUINE["/api/assignments" if path != "/api/assignments" else "/api/items"],
+    "wrong types": lambda path: _forged(KINDS[path], 2**70, ["x"]),
+    "naive time": lambda path: _forged(KINDS[path], "2026-11-02T02:00:00", "x"),
+    "bad date": lambda path: _forged(KINDS[path], "2026-13-45", "x"),
+    "too many values": lambda path: _forged(KINDS[path], "2026-11-02", "x", "y"),
+    "long id": lambda path: _forged(KINDS[path], "2026-11-02", "x" * 65),
+}
+
+
+@pytest.mark.parametrize("path", LISTS)
+async def test_a_tampered_cursor_is_400_not_500(client, path):
+    supervisor = await login(client, "city", "supervisor")
+    assert (await client.get(path, params={"cursor": GENUINE[path]}, headers=supervisor)).status_code == 200
+    for name, make in TAMPERED.items():
+        r = await client.get(path, params={"cursor": make(path)}, headers=supervisor)
+        assert r.status_code == 400, (path, name, r.status_code, r.text[:200])
+        assert "游标" in r.json()["detail"] and "cursor" in r.json()["detail"], (path, name, r.text[:200])
 
 
 async def test_an_unexpected_error_is_logged_with_its_traceback(client, platform, caplog):

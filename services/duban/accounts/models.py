@@ -19,6 +19,7 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(254))  # where e-mail notifications go; None: none
+    group_code: Mapped[str | None] = mapped_column(String(32))  # the 督查组 a group member belongs to (第四条2)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     roles: Mapped[list[UserRole]] = relationship(lazy="raise", cascade="all, delete-orphan")

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from duban.accounts.models import LoginSession, User, UserRole
+
+_SESSION_OF = (
+    select(LoginSession.created_at, LoginSession.last_seen_at, User.username, User.display_name)
+    .join(User, LoginSession.user_id == User.id)
+    .where(LoginSession.token_hash == bindparam("token_hash"), LoginSession.expires_at > bindparam("now"),
+           User.active.is_(True))
+)
 
 
 class AccountRepository:
@@ -26,10 +33,10 @@ class AccountRepository:
         return list(await self.session.scalars(select(User).options(selectinload(User.roles)).order_by(User.id)))
 
     async def add(self, username: str, display_name: str, password_hash: str, roles: list[str],
-                  email: str | None = None) -> User:
-        """Create a user with roles."""
+                  email: str | None = None, group: str | None = None) -> User:
+        """Create a user with roles (and the 督查组 a group member belongs to)."""
         user = User(username=username, display_name=display_name, password_hash=password_hash, email=email,
-                    roles=[UserRole(role=r) for r in roles])
+                    group_code=group, roles=[UserRole(role=r) for r in roles])
         self.session.add(user)
         await self.session.flush()
         return user
@@ -45,13 +52,17 @@ class AccountRepository:
         self.session.add(LoginSession(token_hash=token_hash, user_id=user_id, expires_at=expires_at, created_at=now,
                                       last_seen_at=now))
 
-    async def session_of(self, token_hash: str, now: datetime) -> tuple[LoginSession, User] | None:
-        """An unexpired session token and its active user."""
-        row = (await self.session.execute(
-            select(LoginSession, User).join(User, LoginSession.user_id == User.id)
-            .where(LoginSession.token_hash == token_hash, LoginSession.expires_at > now, User.active.is_(True))
-        )).first()
-        return (row[0], row[1]) if row else None
+    async def session_of(self, token_hash: str, now: datetime) -> Row | None:
+        """An unexpired session token's (created_at, last_seen_at) and its active user's (username,
+        display_name). Asked on every request: one statement built once, run on the session's connection
+        (plain rows: none of the ORM's work per statement)."""
+        connection = await self.session.connection()
+        return (await connection.execute(_SESSION_OF, {"token_hash": token_hash, "now": now})).first()
+
+    async def touch_session(self, token_hash: str, now: datetime) -> None:
+        """Record a use of a session (its idle time starts again)."""
+        await self.session.execute(update(LoginSession).where(LoginSession.token_hash == token_hash)
+                                   .values(last_seen_at=now))
 
     async def drop_session(self, token_hash: str) -> None:
         """Forget a login (log out)."""

@@ -41,4 +41,4 @@ class AccountController(Controller):
         ctx.policy.authorize(ctx.actor, "session", "read")
         tenant = ctx.registry.get(ctx.tenant)
         return MeRead(ctx.tenant, tenant.name if tenant else ctx.tenant, ctx.actor.username,
-                      ctx.actor.display_name, ctx.policy.roles_of(ctx.actor))
+                      ctx.actor.display_name, ctx.policy.roles_of(ctx.actor), ctx.policy.group_of(ctx.actor))

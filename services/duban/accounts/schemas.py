@@ -29,3 +29,4 @@ class MeRead(msgspec.Struct):
     username: str
     display_name: str
     roles: list[str]
+    group: str | None = None  # the 督查组 of a group member

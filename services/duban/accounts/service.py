@@ -17,6 +17,7 @@ from duban.db.base import utcnow
 from duban.db.database import Database
 from duban.errors import InvalidInput, NotAuthenticated
 from duban.policy.policy import Actor, Policy
+from duban.tenancy.registry import Registry
 
 _R, _P = 8, 1
 DEMO_PASSWORD = "duban-demo"
@@ -113,36 +114,61 @@ async def sign_in(db: Database, policy: Policy, throttle: LoginThrottle, tenant:
 
 
 TOUCH_EVERY = timedelta(minutes=1)  # how stale a session's last use may be recorded (saves a write a request)
+SESSION_UNKNOWN = "登录已失效，请重新登录 (session expired or unknown)"
+SESSION_IDLE = "长时间未操作，登录已超时，请重新登录 (session idle too long: log in again)"
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """What reading a session found: its actor, and whether something is due to be written."""
+
+    actor: Actor
+    idle: bool  # unused for longer than the idle time: the session ends (it is deleted)
+    stale: bool  # its last use was recorded more than TOUCH_EVERY ago: record this one
+
+    @property
+    def needs_write(self) -> bool:
+        return self.idle or self.stale
+
+
+async def session_state(repo: AccountRepository, token: str, now: datetime, idle: timedelta | None) -> SessionState:
+    """Read the session behind a bearer token (no write: a read-only transaction will do);
+    ``NotAuthenticated`` when it is unknown, expired, or its user inactive."""
+    found = await repo.session_of(token_hash(token), now)
+    if found is None:
+        raise NotAuthenticated(SESSION_UNKNOWN)
+    created_at, last_seen_at, username, display_name = found
+    last = last_seen_at or created_at
+    return SessionState(Actor(repo.tenant, username, display_name), bool(idle) and last <= now - idle,
+                        last <= now - TOUCH_EVERY)
 
 
 async def authenticate(repo: AccountRepository, token: str, now: datetime | None = None,
-                       idle: timedelta | None = None) -> Actor:
-    """The actor behind a bearer token, or ``NotAuthenticated``: unknown, expired, or unused for longer
-    than ``idle`` (the session then ends)."""
+                       idle: timedelta | None = None) -> Actor | None:
+    """In a write transaction: the actor behind a bearer token, this use recorded (at most once every
+    TOUCH_EVERY, which keeps the idle time exact to the minute); ``None`` when the session was unused for
+    longer than ``idle`` and has now been deleted (commit, then refuse with SESSION_IDLE);
+    ``NotAuthenticated`` when it is unknown or expired."""
     now = now or utcnow()
-    found = await repo.session_of(token_hash(token), now)
-    if found is None:
-        raise NotAuthenticated("登录已失效，请重新登录 (session expired or unknown)")
-    login_session, user = found
-    last = login_session.last_seen_at or login_session.created_at
-    if idle and last <= now - idle:
-        await repo.drop_session(login_session.token_hash)
-        raise NotAuthenticated("长时间未操作，登录已超时，请重新登录 (session idle too long: log in again)")
-    if last <= now - TOUCH_EVERY:
-        login_session.last_seen_at = now
-    return Actor(repo.tenant, user.username, user.display_name)
+    state = await session_state(repo, token, now, idle)
+    if state.idle:
+        await repo.drop_session(token_hash(token))
+        return None
+    if state.stale:
+        await repo.touch_session(token_hash(token), now)
+    return state.actor
 
 
 async def create_user(
     repo: AccountRepository, policy: Policy, username: str, display_name: str, password: str, roles: list[str],
-    cost: int = 14, email: str | None = None,
+    cost: int = 14, email: str | None = None, group: str | None = None,
 ) -> None:
-    """Add a user with roles (roles must exist in the policy files)."""
+    """Add a user with roles (roles must exist in the policy files) and, for a group member, the 督查组."""
     unknown = sorted(set(roles) - policy.known_roles())
     if unknown:
         raise InvalidInput(f"未知角色 (unknown roles): {', '.join(unknown)}")
-    await repo.add(username, display_name, hash_password(password, cost), roles, email)
-    policy.grant(repo.tenant, username, roles)
+    await repo.add(username, display_name, hash_password(password, cost), roles, email, group)
+    policy.grant(repo.tenant, username, roles, group)
 
 
 def demo_email(tenant_code: str, username: str) -> str:
@@ -159,6 +185,7 @@ def demo_accounts(tenant_code: str, tenant_kind: str) -> list[tuple[str, str, li
             ("chief", "办公室主任（第一责任人）", ["chief"]),
             ("supervisor", "督查室主任", ["supervisor"]),
             ("admin", "系统管理员", ["administrator"]),
+            ("registrar", "建议提案登记员", ["registrar"]),
         ]
     return [
         ("chief", "第一责任人", ["chief"]),
@@ -168,9 +195,16 @@ def demo_accounts(tenant_code: str, tenant_kind: str) -> list[tuple[str, str, li
     ]
 
 
+def demo_group_members(registry: Registry, tenant_code: str) -> list[tuple[str, str, list[str], str]]:
+    """(username, display name, roles, group) of one demo member of each 督查组 the tenant holds."""
+    return [(f"member_{g.code}", f"{g.name}组员", ["group_member"], g.code)
+            for g in registry.groups if g.tenant == tenant_code]
+
+
 async def load_grants(repo: AccountRepository, policy: Policy) -> int:
-    """Load the tenant's user → role assignments into the policy; returns how many users."""
+    """Load the tenant's user → role assignments (and group members' groups) into the policy; returns
+    how many users."""
     users = await repo.all_with_roles()
     for user in users:
-        policy.grant(repo.tenant, user.username, [r.role for r in user.roles])
+        policy.grant(repo.tenant, user.username, [r.role for r in user.roles], user.group_code)
     return len(users)

@@ -9,7 +9,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "duban-dossier/1"
@@ -40,10 +40,54 @@ class DossierMeta:
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """A file of the dossier that already lies in S3 (an attachment): listed in the manifest with the
+    digests it was checked against, and copied into the archive as a stream, never held here whole."""
+
+    bucket: str
+    key: str
+    size: int
+    sha256: str
+    sm3: str | None = None
+    content_type: str = "application/octet-stream"
+
+    def entry(self) -> dict[str, object]:
+        """Its size and digests as they appear in the manifest."""
+        digests: dict[str, object] = {"size": self.size, "sha256": self.sha256}
+        if HAS_SM3 and self.sm3:
+            digests["sm3"] = self.sm3
+        return digests
+
+
+@dataclass(frozen=True)
 class Dossier:
     archival_code: str  # 档号, e.g. "J001-WS·2026-Y-city-0007"
     files: dict[str, bytes]  # every file of the dossier INCLUDING "manifest.json"
     manifest_sha256: str  # SHA-256 hex of manifest.json's bytes
+    stored: dict[str, StoredFile] = field(default_factory=dict)  # files copied in from S3 (attachments)
+
+
+class Digests:
+    """SHA-256 (and SM3 where available) and size of bytes seen piece by piece."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._sha256 = hashlib.sha256()
+        self._sm3 = hashlib.new("sm3") if HAS_SM3 else None
+
+    def update(self, data: bytes) -> None:
+        self.size += len(data)
+        self._sha256.update(data)
+        if self._sm3 is not None:
+            self._sm3.update(data)
+
+    @property
+    def sha256(self) -> str:
+        return self._sha256.hexdigest()
+
+    @property
+    def sm3(self) -> str | None:
+        return self._sm3.hexdigest() if self._sm3 is not None else None
 
 
 def archival_code(meta: DossierMeta) -> str:
@@ -92,8 +136,10 @@ def build_dossier(
     documents: Mapping[str, object],
     *,
     created_at: datetime.datetime | None = None,
+    stored: Mapping[str, StoredFile] | None = None,
 ) -> Dossier:
-    """Turn an item's documents into a dossier with its manifest; only the creation time varies."""
+    """Turn an item's documents (and ``stored`` files already in S3, e.g. attachments) into a dossier
+    with its manifest; only the creation time varies."""
     code = archival_code(meta)
     files: dict[str, bytes] = {}
     for name in sorted(documents):
@@ -103,18 +149,26 @@ def build_dossier(
         files[name] = bytes(value) if raw else to_json_bytes(value)
     if not files:
         raise ValueError("a dossier needs at least one document")
+    stored = dict(stored or {})
+    for name in stored:
+        check_file_name(name)
+        if name in files:
+            raise ValueError(f"dossier file name {name!r} is given twice")
+    entries = {name: file_digests(data) for name, data in files.items()}
+    entries.update({name: f.entry() for name, f in stored.items()})
 
     created = created_at or datetime.datetime.now(datetime.UTC)
     manifest = {
         "format": MANIFEST_FORMAT,
         "created_at": created.isoformat(timespec="seconds"),
         "description": _description(meta, code),
-        "files": [{"name": name, **file_digests(data)} for name, data in files.items()],
+        "files": [{"name": name, **entries[name]} for name in sorted(entries)],
     }
     manifest_bytes = to_json_bytes(manifest)
     files[MANIFEST] = manifest_bytes
     return Dossier(
-        archival_code=code, files=files, manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest()
+        archival_code=code, files=files, manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
+        stored=stored,
     )
 
 

@@ -22,7 +22,7 @@ from minio.retention import Retention
 
 from duban.errors import ServiceUnavailable
 
-from .dossier import HAS_SM3, MANIFEST, RETENTION_CODES, Dossier, check_file_name
+from .dossier import MANIFEST, RETENTION_CODES, Digests, Dossier, StoredFile, check_file_name
 
 T = TypeVar("T")
 
@@ -35,6 +35,9 @@ RETENTION_YEARS = {"10y": 10, "30y": 30}
 PERMANENT_RETENTION_YEARS = 100
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# Large files (attachments) go through in parts of this size, one part in memory at a time.
+PART_SIZE = 5 * 1024 * 1024  # the smallest part S3 takes
+CHUNK = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -146,10 +149,12 @@ class ArchiveStore:
         for name, data in dossier.files.items():
             if name != MANIFEST:
                 await self._put(location, name, data, lock)
+        for name, stored in dossier.stored.items():
+            await self._copy_in(location, name, stored, lock)
         # Leftovers of an earlier attempt that crashed with other documents would otherwise show up
         # as extra files. A delete marker hides them; their locked versions stay in the history.
         for name in await self._names_under(location):
-            if name not in dossier.files:
+            if name not in dossier.files and name not in dossier.stored:
                 key = location.prefix + name
                 await self._call(f"hide stale {key}", self._client.remove_object, bucket, key)
         # The manifest goes last: its presence is what marks the dossier complete.
@@ -177,12 +182,12 @@ class ArchiveStore:
             problems.append(f"{MANIFEST} is for 档号 {code}, not {location.archival_code}")
 
         for name, entry in listed.items():
-            data = await self._get_or_none(location, name)
-            if data is None:
+            digests = await self._digest_or_none(location.bucket, location.prefix + name)
+            if digests is None:
                 problems.append(f"{name}: missing")
                 continue
             report.files_checked += 1
-            problems.extend(_compare(name, data, entry))
+            problems.extend(_compare(name, digests, entry))
         for name in sorted(set(await self._names_under(location)) - set(listed) - {MANIFEST}):
             problems.append(f"{name}: not listed in the manifest")
         report.ok = not problems
@@ -241,6 +246,66 @@ class ArchiveStore:
             retention=Retention(COMPLIANCE, lock.until()),
             legal_hold=lock.legal_hold,
         )
+
+    async def digest_object(self, bucket: str, key: str) -> Digests | None:
+        """Size and digests of any object the store can read (None: it is not there), read as a stream."""
+        return await self._digest_or_none(bucket, key)
+
+    async def _digest_or_none(self, bucket: str, key: str) -> Digests | None:
+        def digest() -> Digests | None:
+            try:
+                response = self._client.get_object(bucket, key)
+            except S3Error as exc:
+                if exc.code in ("NoSuchKey", "NoSuchVersion", "NoSuchBucket"):
+                    return None
+                raise
+            digests = Digests()
+            try:
+                while chunk := response.read(CHUNK):
+                    digests.update(chunk)
+            finally:
+                response.close()
+                response.release_conn()
+            return digests
+
+        return await self._call(f"read {key}", digest)
+
+    async def _copy_in(self, location: DossierLocation, name: str, stored: StoredFile, lock: _Lock) -> None:
+        """Stream a file from elsewhere in S3 into the dossier, checking it against the digests the
+        manifest lists for it on the way (a file changed since would seal the wrong bytes)."""
+        key = location.prefix + name
+
+        def copy() -> Digests:
+            try:
+                response = self._client.get_object(stored.bucket, stored.key)
+            except S3Error as exc:
+                if exc.code in ("NoSuchKey", "NoSuchBucket"):
+                    raise ArchiveError(f"{name}: s3://{stored.bucket}/{stored.key} is missing, so it cannot be "
+                                       "archived") from None
+                raise
+            reader = _DigestReader(response.read)
+            try:
+                self._client.put_object(
+                    location.bucket, key, reader, stored.size, content_type=stored.content_type,
+                    retention=Retention(COMPLIANCE, lock.until()), legal_hold=lock.legal_hold,
+                    part_size=PART_SIZE, num_parallel_uploads=1,
+                )
+                reader.read(1)  # anything past the size the manifest lists
+            finally:
+                response.close()
+                response.release_conn()
+            return reader.digests
+
+        try:
+            digests = await self._call(f"copy {stored.key} into {key}", copy)
+        except ArchiveError as exc:
+            if isinstance(exc.__cause__, OSError) and "not enough data" in str(exc.__cause__):
+                raise ArchiveError(f"{name}: shorter than the {stored.size} bytes recorded for it") from None
+            raise
+        problems = _compare(name, digests, {"size": stored.size, **stored.entry()})
+        if problems:
+            raise ArchiveError("; ".join(problems) + f" (s3://{stored.bucket}/{stored.key} changed since it was "
+                                                     "recorded)")
 
     async def _get_or_none(self, location: DossierLocation, name: str) -> bytes | None:
         key = location.prefix + name
@@ -304,13 +369,34 @@ def _lock_for(retention: str) -> _Lock:
     return _Lock(years=RETENTION_YEARS[retention], legal_hold=False)
 
 
-def _compare(name: str, data: bytes, entry: dict) -> list[str]:
+def _compare(name: str, digests: Digests, entry: dict) -> list[str]:
     problems = []
-    if len(data) != entry.get("size"):
-        problems.append(f"{name}: size is {len(data)} bytes, the manifest says {entry.get('size')}")
-    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+    if digests.size != entry.get("size"):
+        problems.append(f"{name}: size is {digests.size} bytes, the manifest says {entry.get('size')}")
+    if digests.sha256 != entry.get("sha256"):
         problems.append(f"{name}: SHA-256 does not match the manifest")
     # A manifest made where SM3 was available is still checkable by SHA-256 on a machine without it.
-    if "sm3" in entry and HAS_SM3 and hashlib.new("sm3", data).hexdigest() != entry["sm3"]:
+    if "sm3" in entry and digests.sm3 is not None and digests.sm3 != entry["sm3"]:
         problems.append(f"{name}: SM3 does not match the manifest")
     return problems
+
+
+class _DigestReader:
+    """What the SDK reads from: the source's bytes as they pass, digested. ``read(n)`` gathers ``n`` bytes
+    (the SDK asks for a whole part), so a part is joined once, not grown chunk by chunk."""
+
+    def __init__(self, read: Callable[[int], bytes]) -> None:
+        self._read = read
+        self.digests = Digests()
+
+    def read(self, size: int = -1) -> bytes:
+        pieces, wanted = [], size if size >= 0 else float("inf")
+        while wanted > 0:
+            chunk = self._read(int(min(wanted, CHUNK)))
+            if not chunk:
+                break
+            pieces.append(chunk)
+            wanted -= len(chunk)
+        data = b"".join(pieces)
+        self.digests.update(data)
+        return data

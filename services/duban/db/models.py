@@ -1,22 +1,31 @@
 """Import every model so ``Base.metadata`` is complete (for Alembic and for tests)."""
 
 from duban.accounts.models import LoginSession, User, UserRole
+from duban.attachments.models import Attachment
 from duban.audit.models import AuditEntry
 from duban.calendar.models import CalendarYear
+from duban.counits.models import CoView
 from duban.db.base import Base
 from duban.deadlines.models import Clock
 from duban.events.models import InboxEvent, InboxStream, OutboxEvent
 from duban.extensions.models import Extension
+from duban.figures.models import FigureReport
 from duban.items.models import Assignment, Feedback, HistoryEntry, Item
+from duban.meetings.models import Meeting, MeetingItem
 from duban.notifications.models import Delivery, Notification
 from duban.numbering.models import Counter
+from duban.proposals.models import Consultation, Proposal, ProposalReply
 from duban.reminders.models import Reminder
 from duban.supervision.models import Supervision
+from duban.tree.models import TreeNode
 
 __all__ = [
-    "Assignment", "Base", "Clock", "Counter", "Feedback", "HistoryEntry", "InboxEvent", "InboxStream", "Item",
+    "Assignment", "Attachment", "Base", "Clock", "Counter", "Feedback", "HistoryEntry", "InboxEvent", "InboxStream",
+    "Item",
     "LoginSession", "OutboxEvent", "User", "UserRole",
     "Delivery", "Notification",
     "CalendarYear",
     "Extension", "Reminder", "Supervision", "AuditEntry",
+    "TreeNode", "FigureReport", "CoView",
+    "Meeting", "MeetingItem", "Proposal", "ProposalReply", "Consultation",
 ]

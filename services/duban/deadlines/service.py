@@ -19,7 +19,7 @@ from duban.errors import DubanError
 log = logging.getLogger("duban.deadlines")
 CHINA = ZoneInfo("Asia/Shanghai")
 GREEN, YELLOW, RED = "green", "yellow", "red"
-DONE_STATES = ("completion_requested", "done")
+DONE_STATES = ("completion_requested", "done", "closed")
 
 
 def china_date(at: datetime) -> date:

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from duban.context import EventContext
 from duban.db.base import utcnow
 from duban.db.database import Database
-from duban.errors import Conflict, DubanError, InvalidInput, NotFound, Refused
+from duban.errors import Conflict, DubanError, InvalidInput, NotFound, Refused, ServiceUnavailable
 from duban.events.envelope import Envelope, decode, payload_of
 from duban.events.keys import Keyring
 from duban.events.models import (
@@ -149,10 +149,15 @@ class Inbox:
         """Run the handler inside a savepoint and set the row's status from how it went."""
         try:
             payload = payload_of(envelope)
+            ctx = self.contexts(session, tenant)
+            ctx.sender = envelope.from_tenant
             async with session.begin_nested():
-                await self.handlers[envelope.kind](self.contexts(session, tenant), envelope, payload)
+                await self.handlers[envelope.kind](ctx, envelope, payload)
         except msgspec.ValidationError as exc:
             row.status, row.reason = REJECTED, f"bad payload: {exc}"
+        except ServiceUnavailable:
+            # Not the event's fault (the object store is away): undo and let the delivery be retried.
+            raise
         except Refused as exc:
             row.status, row.reason = REJECTED, exc.message
         except DubanError as exc:

@@ -39,7 +39,8 @@ class InboxEvent(Base):
     """An event this tenant received; the unique id makes a second delivery a no-op."""
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_stream", "item_ref", "from_tenant", "seq"), Index("ix_inbox_status", "status"))
+    __table_args__ = (Index("ix_inbox_stream", "item_ref", "from_tenant", "seq"), Index("ix_inbox_status", "status"),
+                      Index("ix_inbox_received_at_id", "received_at", "id"))  # the list's order, newest first
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(64))

@@ -12,7 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from duban.db.base import new_id, utcnow
 from duban.events.envelope import Envelope, encode
 from duban.events.models import PARKED, InboxEvent, InboxStream, OutboxEvent
+from duban.lists.cursor import Keyset, Page, PageRequest
 from duban.numbering.repository import CounterRepository
+
+INBOX_ORDER = Keyset("inbox", (InboxEvent.received_at, InboxEvent.id), descending=True, types=(datetime, str))
 
 
 def outbox_seq_key(to_tenant: str, item_ref: str) -> str:
@@ -98,12 +101,15 @@ class InboxRepository:
         self.session.add(row)
         return row
 
-    async def list(self, status: str | None = None, limit: int = 200, offset: int = 0) -> list[InboxEvent]:
-        """Received events, newest first, optionally only of one status."""
-        query = select(InboxEvent).order_by(InboxEvent.received_at.desc()).limit(limit).offset(offset)
+    async def list(self, status: str | None = None, page: PageRequest = PageRequest(200),
+                   from_tenant: str | None = None) -> Page[InboxEvent]:
+        """Received events, newest first, one page; optionally only of one status or sender."""
+        query = select(InboxEvent)
         if status is not None:
             query = query.where(InboxEvent.status == status)
-        return list(await self.session.scalars(query))
+        if from_tenant is not None:
+            query = query.where(InboxEvent.from_tenant == from_tenant)
+        return INBOX_ORDER.page(await self.session.scalars(INBOX_ORDER.select(query, page)), page)
 
     async def counts(self) -> dict[str, int]:
         """How many received events are in each status."""

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, get, post
-from litestar.params import FromQuery
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency, Provide
 
 from duban.events.inbox import Gap
 from duban.events.models import InboxEvent
 from duban.events.repository import InboxRepository
-from duban.web import Ctx, FromPath, JSONBody, Limit, Node, Offset
-
-Status = Literal["applied", "parked", "conflict", "rejected", "skipped", "duplicate"]
+from duban.lists.query import ListQuery, inbox_query
+from duban.web import Ctx, FromPath, JSONBody, Node
 
 
 class InboxRead(msgspec.Struct):
@@ -60,12 +59,15 @@ class InboxController(Controller):
     path = "/api/inbox"
     tags = ["events"]
 
-    @get("")
-    async def list_inbox(self, ctx: Ctx, status: FromQuery[Status | None] = None, limit: Limit = 200,
-                         offset: Offset = 0) -> list[InboxRead]:
-        """Events this tenant received, newest first."""
+    @get("", dependencies={"list_query": Provide(inbox_query)})
+    async def list_inbox(self, ctx: Ctx, list_query: NamedDependency[ListQuery]) -> Response[list[InboxRead]]:
+        """Events this tenant received, newest first, one page (``status``, ``from_tenant``; the next page's
+        cursor in ``X-Next-Cursor`` and ``Link``)."""
         ctx.policy.authorize(ctx.actor, "inbox", "read")
-        return [InboxRead.of(r) for r in await InboxRepository(ctx.session, ctx.tenant).list(status, limit, offset)]
+        listing = list_query.check(ctx)
+        f = listing.filters
+        page = await InboxRepository(ctx.session, ctx.tenant).list(f.status, listing.page, f.from_tenant)
+        return listing.respond([InboxRead.of(r) for r in page.rows], page.next_cursor)
 
     @get("/summary")
     async def summary(self, ctx: Ctx) -> dict[str, int]:

@@ -22,6 +22,7 @@ from duban.items.events import issued_to_sender, received_from_sender
 from duban.items.models import Assignment
 from duban.items.repository import ItemRepository
 from duban.items.service import _received, item_ref, outbox_add, remind_before
+from duban.tree import rollup
 
 
 # -- the unit asks ------------------------------------------------------------------------------------
@@ -130,6 +131,9 @@ async def _decide(ctx: TenantContext, items: ItemRepository, e: Extension, a: As
                  assignment_id=a.id, note=_decision_note(e))
     await outbox_add(ctx, "extension.decided", a.unit, e.item_ref,
                      ExtensionDecided(e.id, approved, new_due, note, ctx.actor.ref, at), at)
+    if approved and a.item_id is not None:  # a part's unit got a new due date: the level above sees it
+        await ctx.session.flush()
+        await rollup.report(ctx.session, ctx.tenant, await items.get(a.item_id), [a], ctx.actor.ref, at)
     return e
 
 

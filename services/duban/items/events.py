@@ -7,7 +7,9 @@ Deadline clocks move with the events, at the times the events carry, so both ten
 
 from __future__ import annotations
 
+from duban.attachments import service as attachments
 from duban.context import EventContext
+from duban.counits import report as counits
 from duban.deadlines import service as deadlines
 from duban.deadlines.repository import ClockRepository
 from duban.deadlines.rules import ClockSpec
@@ -24,6 +26,7 @@ from duban.events.envelope import (
 from duban.items.models import Assignment, Feedback
 from duban.items.repository import ItemRepository
 from duban.items.service import _move, roll_up
+from duban.tree import rollup
 
 
 async def on_issued(ctx: EventContext, env: Envelope, p: AssignmentIssued) -> None:
@@ -35,6 +38,7 @@ async def on_issued(ctx: EventContext, env: Envelope, p: AssignmentIssued) -> No
         id=p.assignment_id, item_ref=env.item_ref, item_id=None, assigner=env.from_tenant, unit=ctx.tenant,
         role=p.role, serial=p.serial, title=p.title, content=p.content, requirements=p.requirements,
         source_kind=p.source_kind, deadline=p.deadline, state="issued", assigned_at=env.occurred_at,
+        plan_units=p.units or None, group_code=p.group, issuing_leader=p.leader,
     ))
     await ctx.session.flush()
     deadlines.add_clocks(ClockRepository(ctx.session, ctx.tenant), p.assignment_id,
@@ -70,11 +74,19 @@ async def _mirror(ctx: EventContext, env: Envelope, assignment_id: str, allowed:
     return a
 
 
+async def _report(ctx: EventContext, env: Envelope, a: Assignment) -> None:
+    """If the assignment belongs to a part this tenant split, tell the level above (roll-up)."""
+    if a.item_id is not None:
+        item = await ItemRepository(ctx.session, ctx.tenant).get(a.item_id)
+        await rollup.report(ctx.session, ctx.tenant, item, [a], env.actor, env.occurred_at)
+
+
 async def on_accepted(ctx: EventContext, env: Envelope, p: AssignmentAccepted) -> None:
     """The unit signed for it (签收)."""
     a = await _mirror(ctx, env, p.assignment_id, ("issued",), "accepted", "accept")
     a.accepted_at, a.accepted_by = p.accepted_at, p.accepted_by
     await deadlines.meet(ClockRepository(ctx.session, ctx.tenant), a.id, "accept", p.accepted_at, ctx.calendar)
+    await _report(ctx, env, a)
 
 
 async def on_feedback(ctx: EventContext, env: Envelope, p: FeedbackSubmitted) -> None:
@@ -82,12 +94,18 @@ async def on_feedback(ctx: EventContext, env: Envelope, p: FeedbackSubmitted) ->
     repo = ItemRepository(ctx.session, ctx.tenant)
     if await repo.feedback_exists(p.feedback_id):
         raise Conflict(f"feedback {p.feedback_id} already exists here")
-    await _mirror(ctx, env, p.assignment_id, ("accepted", "in_progress", "returned"), "in_progress", "feedback",
-                  note=p.kind)
+    a = await _mirror(ctx, env, p.assignment_id, ("accepted", "in_progress", "returned"), "in_progress",
+                      "feedback", note=p.kind)
+    # The attachments' bytes are copied in and checked before this event commits (and is acked).
+    await attachments.receive_refs(ctx, p.attachments, p.feedback_id)
     repo.add_feedback(Feedback(id=p.feedback_id, assignment_id=p.assignment_id, kind=p.kind, text=p.text,
                                author=p.author, submitted_at=p.submitted_at))
     await deadlines.on_feedback(ClockRepository(ctx.session, ctx.tenant), p.assignment_id, p.kind, p.submitted_at,
                                 ctx.calendar)
+    if p.co_views:
+        await counits.keep_reported(ctx, env, a, p.co_views)
+    await ctx.session.flush()
+    await _report(ctx, env, a)
 
 
 async def on_completion_requested(ctx: EventContext, env: Envelope, p: CompletionRequested) -> None:
@@ -97,6 +115,7 @@ async def on_completion_requested(ctx: EventContext, env: Envelope, p: Completio
     a.note = p.note or None
     await deadlines.on_completion_request(ClockRepository(ctx.session, ctx.tenant), a.id, env.occurred_at,
                                           ctx.calendar)
+    await _report(ctx, env, a)
 
 
 async def _ours(ctx: EventContext, env: Envelope, assignment_id: str) -> tuple[ItemRepository, Assignment]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from duban.db.base import Base, UTCDateTime, new_id, utcnow
@@ -24,6 +24,7 @@ from duban.db.base import Base, UTCDateTime, new_id, utcnow
 
 class Item(Base):
     __tablename__ = "items"
+    __table_args__ = (Index("ix_items_created_at_id", "created_at", "id"),)  # the list's order, newest first
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     serial: Mapped[str | None] = mapped_column(String(32), unique=True)  # 编号, given at 立项
@@ -34,6 +35,7 @@ class Item(Base):
     source: Mapped[dict] = mapped_column(JSON, default=dict)  # details of the source, by kind
     division: Mapped[str] = mapped_column(String(100))  # 责任处室
     group_code: Mapped[str] = mapped_column(String(32))  # 督查组
+    issuing_leader: Mapped[str | None] = mapped_column(String(32))  # 交办领导 (a leader code of the registry)
     deadline: Mapped[date] = mapped_column(Date)  # 办结时限
     progress_reports: Mapped[str | None] = mapped_column(String(16))  # weekly | monthly:DD (定期进度报告)
     units: Mapped[list] = mapped_column(JSON, default=list)  # planned units: [{"unit", "role"}]
@@ -41,7 +43,8 @@ class Item(Base):
     retention: Mapped[str] = mapped_column(String(16), default="30y")
     state: Mapped[str] = mapped_column(String(24), default="draft", index=True)
     reject_reason: Mapped[str | None] = mapped_column(Text)
-    parent_ref: Mapped[str | None] = mapped_column(String(80))  # set when split from a received item
+    parent_ref: Mapped[str | None] = mapped_column(String(80))  # a part (分解): the item_ref it was split from
+    parent_assignment_id: Mapped[str | None] = mapped_column(String(36), index=True)  # … and the assignment
     archive: Mapped[dict | None] = mapped_column(JSON)  # where the dossier lives, once archived
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -50,7 +53,9 @@ class Item(Base):
 
 class Assignment(Base):
     __tablename__ = "assignments"
-    __table_args__ = (UniqueConstraint("item_ref", "unit"),)
+    # A unit's queue in order of what is due first (lists/cursor.py: keyset paging).
+    __table_args__ = (UniqueConstraint("item_ref", "unit"),
+                      Index("ix_assignments_unit_deadline_id", "unit", "deadline", "id"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     item_ref: Mapped[str] = mapped_column(String(80), index=True)  # "<origin tenant>/<item id>"
@@ -63,6 +68,8 @@ class Assignment(Base):
     content: Mapped[str] = mapped_column(Text, default="")
     requirements: Mapped[str] = mapped_column(Text, default="")
     source_kind: Mapped[str] = mapped_column(String(32))
+    group_code: Mapped[str | None] = mapped_column(String(32))  # the item's 督查组, sent with 交办 (a list filter)
+    issuing_leader: Mapped[str | None] = mapped_column(String(32))  # the item's 交办领导, sent with 交办 (a filter)
     deadline: Mapped[date] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(24), default="issued", index=True)
     note: Mapped[str | None] = mapped_column(Text)  # the last return reason or completion note
@@ -70,6 +77,7 @@ class Assignment(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_by: Mapped[str | None] = mapped_column(String(100))
     leader_in_charge: Mapped[str | None] = mapped_column(String(64))  # 分管领导 named at 签收 (a username here)
+    plan_units: Mapped[list | None] = mapped_column(JSON)  # the item's units ({"unit", "role"}), as 交办 sent them
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

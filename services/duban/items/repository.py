@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from duban.deadlines.repository import light_condition
 from duban.deadlines.service import DONE_STATES
 from duban.errors import NotFound
 from duban.items.models import Assignment, Feedback, HistoryEntry, Item
+from duban.lists.cursor import Keyset, Page, PageRequest
+from duban.lists.filters import Filters, LightFilter
+from duban.lists.search import matching
 
-LightFilter = tuple[str, date, date]  # (colour, today, the last due date that shows yellow today)
+__all__ = ["ITEMS_ORDER", "QUEUE_ORDER", "ItemRepository", "LightFilter"]
+
+# The lists' orders (lists/cursor.py), each served by an index of the same columns.
+ITEMS_ORDER = Keyset("items", (Item.created_at, Item.id), descending=True, types=(datetime, str))
+QUEUE_ORDER = Keyset("queue", (Assignment.deadline, Assignment.id), descending=False, types=(date, str))
 
 
 class ItemRepository:
@@ -30,14 +37,14 @@ class ItemRepository:
             raise NotFound("督查事项不存在 (no such item)")
         return item
 
-    async def list(self, state: str | None = None, limit: int = 200, offset: int = 0,
-                   light: LightFilter | None = None) -> list[Item]:
-        """Items, newest first; ``light`` keeps those whose worst unit shows that colour."""
-        query = select(Item).order_by(Item.created_at.desc()).limit(limit).offset(offset)
-        if state is not None:
-            query = query.where(Item.state == state)
-        if light is not None:
-            colour, today, warn_until = light
+    async def list(self, filters: Filters = Filters(), page: PageRequest = PageRequest()) -> Page[Item]:
+        """Items, newest first, one page; ``filters.light`` keeps those whose worst unit shows that colour."""
+        f, query = filters, select(Item)
+        if f.unit is not None:
+            query = query.where(exists().where(Assignment.item_id == Item.id, Assignment.unit == f.unit))
+        query = await self._common(query, Item, f)
+        if f.light is not None:
+            colour, today, warn_until = f.light
 
             def units(colour: str) -> object:
                 return exists().where(Assignment.item_id == Item.id, Assignment.state.not_in(DONE_STATES),
@@ -49,7 +56,21 @@ class ItemRepository:
                 query = query.where(~units("red"), units("yellow"))
             else:
                 query = query.where(~units("red"), ~units("yellow"), units("green"))
-        return list(await self.session.scalars(query))
+        return ITEMS_ORDER.page(await self.session.scalars(ITEMS_ORDER.select(query, page)), page)
+
+    async def _common(self, query: Select, model: type[Item] | type[Assignment], f: Filters) -> Select:
+        """The filters items and assignments share: state, source, group, leader, due dates, words."""
+        for column, value in ((model.state, f.state), (model.source_kind, f.source), (model.group_code, f.group),
+                              (model.issuing_leader, f.leader)):
+            if value is not None:
+                query = query.where(column == value)
+        if f.due_from is not None:
+            query = query.where(model.deadline >= f.due_from)
+        if f.due_to is not None:
+            query = query.where(model.deadline <= f.due_to)
+        if f.q is not None:
+            query = query.where(await matching(self.session, model.id, model.title, model.content, f.q))
+        return query
 
     # -- assignments ---------------------------------------------------------------------------
     def add_assignment(self, assignment: Assignment) -> None:
@@ -73,24 +94,29 @@ class ItemRepository:
             select(Assignment).where(Assignment.item_id.in_(item_ids)).order_by(Assignment.role.desc(), Assignment.unit)
         ))
 
+    async def assignments_for_ref(self, item_ref: str) -> list[Assignment]:
+        """This tenant's assignments of an item known by its network-wide ref (received or issued)."""
+        query = select(Assignment).where(Assignment.item_ref == item_ref).order_by(Assignment.id)
+        return list(await self.session.scalars(query))
+
     async def assignments_of(self, item_id: str) -> list[Assignment]:
         """The assignments this tenant issued for one of its items."""
         return list(await self.session.scalars(
             select(Assignment).where(Assignment.item_id == item_id).order_by(Assignment.role.desc(), Assignment.unit)
         ))
 
-    async def received(self, state: str | None = None, limit: int = 200, offset: int = 0,
-                       light: LightFilter | None = None) -> list[Assignment]:
-        """Assignments this tenant received as a unit (its own queue); ``light`` keeps one colour."""
-        query = (select(Assignment).where(Assignment.unit == self.tenant)
-                 .order_by(Assignment.assigned_at.desc()).limit(limit).offset(offset))
-        if state is not None:
-            query = query.where(Assignment.state == state)
-        if light is not None:
-            colour, today, warn_until = light
+    async def received(self, filters: Filters = Filters(), page: PageRequest = PageRequest()) -> Page[Assignment]:
+        """Assignments this tenant received as a unit (its own queue), what is due first, one page;
+        ``filters.light`` keeps one colour."""
+        f = filters
+        query = await self._common(select(Assignment).where(Assignment.unit == self.tenant), Assignment, f)
+        if f.assigner is not None:
+            query = query.where(Assignment.assigner == f.assigner)
+        if f.light is not None:
+            colour, today, warn_until = f.light
             query = query.where(Assignment.state.not_in(DONE_STATES),
                                 light_condition(Assignment.id, colour, today, warn_until))
-        return list(await self.session.scalars(query))
+        return QUEUE_ORDER.page(await self.session.scalars(QUEUE_ORDER.select(query, page)), page)
 
     # -- feedback ------------------------------------------------------------------------------
     def add_feedback(self, feedback: Feedback) -> None:

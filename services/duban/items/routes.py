@@ -3,16 +3,18 @@ authorize, call one service function, return."""
 
 from __future__ import annotations
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Response, get, patch, post
+from litestar.di import NamedDependency, Provide
 
 from duban.archive import DossierLocation
+from duban.attachments import service as attachments
 from duban.context import TenantContext
 from duban.errors import Conflict
 from duban.extensions.repository import ExtensionRepository
 from duban.extensions.schemas import ExtensionRead
 from duban.items import service, views
-from duban.items.models import Item
-from duban.items.repository import ItemRepository, LightFilter
+from duban.items.models import Feedback, Item
+from duban.items.repository import ItemRepository
 from duban.items.schemas import (
     AcceptBody,
     AssignmentDetail,
@@ -29,19 +31,16 @@ from duban.items.schemas import (
     ReturnCreate,
     VerifyRead,
 )
+from duban.lists.query import ListQuery, item_query, queue_query
 from duban.reminders.repository import ReminderRepository
 from duban.reminders.schemas import ReminderRead
 from duban.supervision.repository import SupervisionRepository
 from duban.supervision.schemas import SupervisionRead
-from duban.web import Ctx, FromPath, JSONBody, LightQuery, Limit, Node, Offset, StateFilter
+from duban.web import Ctx, FromPath, JSONBody, Node
 
 
 def _read(ctx: TenantContext, item: Item) -> ItemRead:
     return ItemRead.of(item, ctx.tenant, ctx.time.today())
-
-
-def _light(ctx: TenantContext, light: str | None) -> LightFilter | None:
-    return None if light is None else (light, *views.warn_until(ctx))
 
 
 class ItemController(Controller):
@@ -54,13 +53,14 @@ class ItemController(Controller):
         ctx.policy.authorize(ctx.actor, "item", "create")
         return _read(ctx, await service.create_item(ctx, data))
 
-    @get("")
-    async def list_items(self, ctx: Ctx, state_: StateFilter = None, light: LightQuery = None, limit: Limit = 100,
-                         offset: Offset = 0) -> list[ItemRead]:
-        """This tenant's items, newest first, each with its light (the worst of its units')."""
+    @get("", dependencies={"list_query": Provide(item_query)})
+    async def list_items(self, ctx: Ctx, list_query: NamedDependency[ListQuery]) -> Response[list[ItemRead]]:
+        """This tenant's items, newest first, each with its light (the worst of its units'); filtered and
+        searched (lists/query.py), one page; the next page's cursor is in ``X-Next-Cursor`` and ``Link``."""
         ctx.policy.authorize(ctx.actor, "item", "read")
-        items = await ItemRepository(ctx.session, ctx.tenant).list(state_, limit, offset, _light(ctx, light))
-        return await views.item_views(ctx, items)
+        listing = list_query.check(ctx)
+        page = await ItemRepository(ctx.session, ctx.tenant).list(listing.filters, listing.page)
+        return listing.respond(await views.item_views(ctx, page.rows), page.next_cursor)
 
     @get("/{item_id:str}")
     async def read(self, ctx: Ctx, item_id: FromPath[str]) -> ItemDetail:
@@ -73,7 +73,7 @@ class ItemController(Controller):
         return ItemDetail(
             item=read,
             assignments=await views.assignment_views(ctx, assignments),
-            feedback=[FeedbackRead.of(f) for f in await repo.feedback_of([a.id for a in assignments])],
+            feedback=await _feedback_reads(ctx, await repo.feedback_of([a.id for a in assignments])),
             history=[HistoryRead.of(h) for h in await repo.history(service.item_ref(ctx.tenant, item.id))],
             supervisions=[SupervisionRead.of(s) for s in
                           await SupervisionRepository(ctx.session, ctx.tenant).of_item(read.ref)],
@@ -152,6 +152,12 @@ class ItemController(Controller):
         return VerifyRead(report.ok, loc.bucket, loc.prefix, loc.archival_code, report.files_checked, report.problems)
 
 
+async def _feedback_reads(ctx: TenantContext, feedback: list[Feedback]) -> list[FeedbackRead]:
+    """Feedback with their attachments."""
+    by_feedback = await attachments.of_feedback(ctx.session, ctx.tenant, [f.id for f in feedback])
+    return [FeedbackRead.of(f, by_feedback) for f in feedback]
+
+
 def location_of(item: Item) -> DossierLocation:
     """Where an archived item's dossier is."""
     a = item.archive or {}
@@ -162,13 +168,14 @@ class AssignmentController(Controller):
     path = "/api/assignments"
     tags = ["assignments"]
 
-    @get("")
-    async def queue(self, ctx: Ctx, state_: StateFilter = None, light: LightQuery = None, limit: Limit = 100,
-                    offset: Offset = 0) -> list[AssignmentRead]:
-        """This tenant's queue: assignments it received, with their clocks and lights."""
+    @get("", dependencies={"list_query": Provide(queue_query)})
+    async def queue(self, ctx: Ctx, list_query: NamedDependency[ListQuery]) -> Response[list[AssignmentRead]]:
+        """This tenant's queue: assignments it received, what is due first, with their clocks and lights;
+        filtered and searched, one page (the next page's cursor in ``X-Next-Cursor`` and ``Link``)."""
         ctx.policy.authorize(ctx.actor, "assignment", "read")
-        received = await ItemRepository(ctx.session, ctx.tenant).received(state_, limit, offset, _light(ctx, light))
-        return await views.assignment_views(ctx, received)
+        listing = list_query.check(ctx)
+        page = await ItemRepository(ctx.session, ctx.tenant).received(listing.filters, listing.page)
+        return listing.respond(await views.assignment_views(ctx, page.rows), page.next_cursor)
 
     @get("/{assignment_id:str}")
     async def read(self, ctx: Ctx, assignment_id: FromPath[str]) -> AssignmentDetail:
@@ -178,7 +185,7 @@ class AssignmentController(Controller):
         a = await repo.assignment(assignment_id)
         [read] = await views.assignment_views(ctx, [a])
         return AssignmentDetail(
-            read, [FeedbackRead.of(f) for f in await repo.feedback_of([a.id])],
+            read, await _feedback_reads(ctx, await repo.feedback_of([a.id])),
             [HistoryRead.of(h) for h in await repo.history(a.item_ref, a.id)],
             [SupervisionRead.of(s) for s in await SupervisionRepository(ctx.session, ctx.tenant).of_assignment(a.id)],
             [ExtensionRead.of(e) for e in await ExtensionRepository(ctx.session, ctx.tenant).of_assignments([a.id])],
@@ -197,7 +204,7 @@ class AssignmentController(Controller):
     async def feedback(self, ctx: Ctx, assignment_id: FromPath[str], data: JSONBody[FeedbackCreate]) -> FeedbackRead:
         """反馈 progress or results."""
         ctx.policy.authorize(ctx.actor, "assignment", "feedback")
-        return FeedbackRead.of(await service.add_feedback(ctx, assignment_id, data))
+        return (await _feedback_reads(ctx, [await service.add_feedback(ctx, assignment_id, data)]))[0]
 
     @post("/{assignment_id:str}/request-completion", status_code=200)
     async def request_completion(self, ctx: Ctx, assignment_id: FromPath[str],

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from duban.attachments.schemas import AttachmentRead
 from duban.deadlines.models import Clock
 from duban.deadlines.schemas import ClockRead
 from duban.extensions.schemas import ExtensionRead
@@ -47,6 +48,7 @@ class MeetingItemSource(msgspec.Struct, forbid_unknown_fields=True):
     session_number: Annotated[str, msgspec.Meta(min_length=1, description="第几次会议")]
     agreed_text: Annotated[str, msgspec.Meta(min_length=1)]
     feedback_due: date | None = None  # the date the meeting set for the answer (else the plan's 办结时限)
+    meeting_id: str | None = None  # the meeting record it was created from (meetings/), if any
 
 
 class InstructionSource(msgspec.Struct, forbid_unknown_fields=True):
@@ -65,6 +67,7 @@ class SuggestionProposalSource(msgspec.Struct, forbid_unknown_fields=True):
     number: Annotated[str, msgspec.Meta(min_length=1)]
     proposer: Annotated[str, msgspec.Meta(min_length=1)]
     session: str = ""
+    proposal_id: str | None = None  # the proposal record it was registered from (proposals/), if any
 
 
 class OtherSource(msgspec.Struct, forbid_unknown_fields=True):
@@ -93,9 +96,11 @@ class ItemCreate(msgspec.Struct, forbid_unknown_fields=True):
     title: Title
     source_kind: SourceKind
     division: Annotated[str, msgspec.Meta(min_length=1, max_length=100, description="责任处室")]
-    group: Annotated[str, msgspec.Meta(min_length=1, max_length=32, description="督查组 code")]
     deadline: date
     units: Annotated[list[UnitPlan], msgspec.Meta(min_length=1, max_length=50)]
+    # 第四条2: the 督查组; without it, the group of the issuing leader's portfolio (registry [[leaders]]).
+    group: Annotated[str, msgspec.Meta(min_length=1, max_length=32, description="督查组 code")] | None = None
+    issuing_leader: Annotated[str, msgspec.Meta(min_length=1, max_length=32, description="交办领导 code")] | None = None
     source: dict[str, Any] = {}
     content: Text = ""
     requirements: Text = ""
@@ -110,6 +115,7 @@ class ItemUpdate(msgspec.Struct, forbid_unknown_fields=True):
     source: dict[str, Any] | None = None
     division: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
     group: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] | None = None
+    issuing_leader: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] | None = None
     deadline: date | None = None
     units: Annotated[list[UnitPlan], msgspec.Meta(min_length=1, max_length=50)] | None = None
     content: Text | None = None
@@ -139,6 +145,8 @@ class ReturnCreate(msgspec.Struct, forbid_unknown_fields=True):
 class FeedbackCreate(msgspec.Struct, forbid_unknown_fields=True):
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=20000)]
     kind: Literal["progress", "result"] = "progress"
+    # Ids of files uploaded beforehand (POST /api/attachments) that no feedback carries yet.
+    attachments: Annotated[list[Annotated[str, msgspec.Meta(max_length=36)]], msgspec.Meta(max_length=20)] = []
 
 
 class FeedbackRead(msgspec.Struct):
@@ -148,10 +156,13 @@ class FeedbackRead(msgspec.Struct):
     text: str
     author: str
     submitted_at: datetime
+    attachments: list[AttachmentRead] = []
 
     @classmethod
-    def of(cls, f: Feedback) -> FeedbackRead:
-        return cls(f.id, f.assignment_id, f.kind, f.text, f.author, f.submitted_at)
+    def of(cls, f: Feedback, attachments: dict[str, list[AttachmentRead]] | None = None) -> FeedbackRead:
+        """``attachments``: by feedback id (attachments.service.of_feedback)."""
+        return cls(f.id, f.assignment_id, f.kind, f.text, f.author, f.submitted_at,
+                   (attachments or {}).get(f.id, []))
 
 
 class AssignmentRead(msgspec.Struct):
@@ -225,6 +236,7 @@ class ItemRead(msgspec.Struct):
     updated_at: datetime
     progress_reports: str | None = None
     light: Light | None = None  # the worst of its units' lights
+    issuing_leader: str | None = None  # 交办领导 (a leader code of the registry)
 
     @classmethod
     def of(cls, item: Item, tenant: str, today: date, light: str | None = None) -> ItemRead:
@@ -234,6 +246,7 @@ class ItemRead(msgspec.Struct):
             item.content, item.requirements, item.division, item.group_code, item.deadline, item.units,
             item.confidentiality, item.retention, item.state, overdue, item.reject_reason, item.archive,
             item.created_by, item.created_at, item.updated_at, item.progress_reports, light,
+            issuing_leader=item.issuing_leader,
         )
 
 

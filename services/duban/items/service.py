@@ -10,7 +10,9 @@ import msgspec
 
 from duban.accounts.repository import AccountRepository
 from duban.archive import ArchiveStore, DossierMeta, build_dossier
+from duban.attachments import service as attachments
 from duban.context import TenantContext, today
+from duban.counits import report as counits
 from duban.db.base import new_id, utcnow
 from duban.deadlines import rules
 from duban.deadlines import service as deadlines
@@ -44,17 +46,21 @@ from duban.items.schemas import (
 from duban.numbering.repository import CounterRepository
 from duban.supervision.repository import SupervisionRepository
 from duban.supervision.schemas import SupervisionRead
+from duban.tree import rollup
+from duban.tree.models import TreeNode
+from duban.tree.repository import TreeRepository
 
 STATE_LABELS = {
     "draft": "草稿", "pending_approval": "待审定", "rejected": "已退回修改", "registered": "已立项",
     "assigned": "已交办", "in_progress": "办理中", "completion_review": "办结审核中", "completed": "已办结",
     "archived": "已归档", "withdrawn": "已撤销", "issued": "待签收", "accepted": "已签收",
-    "completion_requested": "已申请办结", "returned": "退回重办", "done": "已办结",
+    "completion_requested": "已申请办结", "returned": "退回重办", "done": "已办结", "closed": "已关闭",
 }
 ACTION_LABELS = {
     "update": "修改", "submit": "报审", "approve": "审定立项", "reject": "退回", "withdraw": "撤销",
     "assign": "交办", "complete": "办结", "return": "退回重办", "archive": "归档", "accept": "签收",
-    "feedback": "反馈", "request_completion": "申请办结",
+    "feedback": "反馈", "request_completion": "申请办结", "split": "分解", "close": "关闭",
+    "reopen": "重新办理",
 }
 
 
@@ -122,6 +128,17 @@ def _check_dates(kind: str, source: dict, deadline: date, today: date) -> None:
 
 
 def _check_plan(ctx: TenantContext, units: list[UnitPlan], group: str, deadline: date) -> list[dict]:
+    planned = check_units(ctx, units)
+    found = ctx.registry.group(group)
+    if found is None or found.tenant != ctx.tenant:
+        raise InvalidInput(f"督查组 {group} 不存在 (unknown supervision group)")
+    if deadline < ctx.time.today():
+        raise InvalidInput(f"办结时限 {deadline} 已过 (deadline is in the past)")
+    return planned
+
+
+def check_units(ctx: TenantContext, units: list[UnitPlan]) -> list[dict]:
+    """One lead unit, no unit twice, every unit known and below this tenant (at any depth)."""
     leads = [u for u in units if u.role == "lead"]
     if len(leads) != 1:
         raise InvalidInput(f"承办单位须有且仅有一个主办单位 (exactly one lead unit; got {len(leads)})")
@@ -134,24 +151,42 @@ def _check_plan(ctx: TenantContext, units: list[UnitPlan], group: str, deadline:
             raise InvalidInput(f"承办单位 {u.unit} 不存在 (unknown unit)")
         if not ctx.registry.is_below(u.unit, ctx.tenant):
             raise InvalidInput(f"只能交办给本级下属单位，{u.unit} 不是 (unit {u.unit} is not below {ctx.tenant})")
-    found = ctx.registry.group(group)
-    if found is None or found.tenant != ctx.tenant:
-        raise InvalidInput(f"督查组 {group} 不存在 (unknown supervision group)")
-    if deadline < ctx.time.today():
-        raise InvalidInput(f"办结时限 {deadline} 已过 (deadline is in the past)")
     return [{"unit": u.unit, "role": u.role} for u in units]
+
+
+def plan_group(ctx: TenantContext, group: str | None, leader: str | None) -> str:
+    """第四条2: the item's 督查组 — the one named, else the group of the issuing leader's portfolio (the
+    mayor's: the 督查室; a vice-mayor's: that vice-mayor's group)."""
+    found = None if leader is None else ctx.registry.leader(leader)
+    if leader is not None and found is None:
+        raise InvalidInput(f"交办领导 {leader} 不存在 (unknown issuing leader)")
+    if group is not None:
+        return group
+    if found is None:
+        raise InvalidInput("须指明督查组或交办领导 (name the supervision group or the issuing leader)")
+    return found.group
+
+
+def authorize_group(ctx: TenantContext, group: str) -> None:
+    """The policy layer decides whether the actor drafts and sends items of this group (a group member:
+    only its own). A part split at a unit belongs to no group: nothing to decide."""
+    if group:
+        ctx.policy.authorize_group(ctx.actor, group)
 
 
 # -- the assigner's side: 立项 → 交办 → 办结 → 归档 --------------------------------------------------
 async def create_item(ctx: TenantContext, data: ItemCreate) -> Item:
     """Draft a supervision plan (立项 starts here)."""
+    group = plan_group(ctx, data.group, data.issuing_leader)
+    authorize_group(ctx, group)
     check_text({"title": data.title, "content": data.content, "requirements": data.requirements,
                 "division": data.division})
     item = Item(
         id=new_id(), title=data.title, source_kind=data.source_kind,
         source=_check_source(data.source_kind, data.source), content=data.content,
-        requirements=data.requirements, division=data.division, group_code=data.group,
-        deadline=data.deadline, units=_check_plan(ctx, data.units, data.group, data.deadline),
+        requirements=data.requirements, division=data.division, group_code=group,
+        issuing_leader=data.issuing_leader,
+        deadline=data.deadline, units=_check_plan(ctx, data.units, group, data.deadline),
         confidentiality=data.confidentiality, retention=data.retention, progress_reports=data.progress_reports,
         state="draft",
         created_by=ctx.actor.ref,
@@ -168,7 +203,12 @@ async def update_item(ctx: TenantContext, item_id: str, data: ItemUpdate) -> Ite
     repo = ItemRepository(ctx.session, ctx.tenant)
     item = await repo.get(item_id)
     _move(item, ("draft", "rejected"), item.state, "update")
+    authorize_group(ctx, item.group_code)
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+    if {"group", "issuing_leader"} & changes.keys():  # a new leader brings their group, unless one is named
+        item.issuing_leader = changes.get("issuing_leader", item.issuing_leader)
+        changes["group"] = plan_group(ctx, changes.get("group"), item.issuing_leader)
+        authorize_group(ctx, changes["group"])
     kind = changes.get("source_kind", item.source_kind)
     if "source" in changes or "source_kind" in changes:
         item.source = _check_source(kind, changes.get("source", item.source))
@@ -201,6 +241,7 @@ async def _transition(ctx: TenantContext, item_id: str, allowed: tuple[str, ...]
 
 async def submit(ctx: TenantContext, item_id: str) -> Item:
     """Send the plan to the 秘书长/办公室主任 for 审定."""
+    authorize_group(ctx, (await ItemRepository(ctx.session, ctx.tenant).get(item_id)).group_code)
     return (await _transition(ctx, item_id, ("draft", "rejected"), "pending_approval", "submit"))[1]
 
 
@@ -228,6 +269,7 @@ async def withdraw(ctx: TenantContext, item_id: str, reason: str) -> Item:
 
 async def assign(ctx: TenantContext, item_id: str) -> tuple[Item, list[Assignment]]:
     """交办: one assignment per planned unit, each with its deadline clocks, each sent down as an event."""
+    authorize_group(ctx, (await ItemRepository(ctx.session, ctx.tenant).get(item_id)).group_code)
     repo, item = await _transition(ctx, item_id, ("registered",), "assigned", "assign")
     ref = item_ref(ctx.tenant, item.id)
     at = ctx.time.now()
@@ -243,7 +285,8 @@ async def assign(ctx: TenantContext, item_id: str) -> tuple[Item, list[Assignmen
             id=new_id(), item_ref=ref, item_id=item.id, assigner=ctx.tenant, unit=plan["unit"],
             role=plan["role"], serial=item.serial, title=item.title, content=item.content,
             requirements=item.requirements, source_kind=item.source_kind, deadline=item.deadline,
-            state="issued", assigned_at=at,
+            state="issued", assigned_at=at, plan_units=item.units,
+            group_code=item.group_code, issuing_leader=item.issuing_leader,
         )
         repo.add_assignment(a)
         await ctx.session.flush()
@@ -252,19 +295,34 @@ async def assign(ctx: TenantContext, item_id: str) -> tuple[Item, list[Assignmen
         repo.record(ref, "issue", ctx.actor.ref, None, "issued", note=a.unit, assignment_id=a.id)
         await outbox_add(ctx, "assignment.issued", a.unit, ref, AssignmentIssued(
             a.id, a.role, a.title, a.content, a.requirements, a.source_kind, a.deadline, a.serial,
-            [ClockSet(c.id, c.kind, c.seq, c.rule, c.due, c.start) for c in clocks]), at)
+            [ClockSet(c.id, c.kind, c.seq, c.rule, c.due, c.start) for c in clocks], item.units,
+            group=item.group_code, leader=item.issuing_leader), at)
         made.append(a)
+    if item.source_kind == "suggestion_proposal":  # the units get the proposal's particulars (proposals/)
+        from duban.proposals.service import on_assigned  # noqa: PLC0415 (proposals builds on this module)
+
+        await on_assigned(ctx, item, made, at)
+    await rollup.report(ctx.session, ctx.tenant, item, made, ctx.actor.ref, at)
     return item, made
 
 
 async def complete(ctx: TenantContext, item_id: str, note: str = "") -> Item:
     """审核办结: every unit asked for completion; the item is done and the units are told."""
+    if (await ItemRepository(ctx.session, ctx.tenant).get(item_id)).source_kind == "suggestion_proposal":
+        from duban.proposals.service import check_closable  # noqa: PLC0415 (proposals builds on this module)
+
+        await check_closable(ctx, item_id)  # a 建议提案 closes once its proposer is satisfied
     repo, item = await _transition(ctx, item_id, ("completion_review",), "completed", "complete", note)
     ref = item_ref(ctx.tenant, item.id)
+    done = []
     for a in await repo.assignments_of(item.id):
+        if a.state == "closed":
+            continue
         before = _move(a, ("completion_requested",), "done", "complete")
         repo.record(ref, "complete", ctx.actor.ref, before, "done", assignment_id=a.id)
         await outbox_add(ctx, "assignment.completed", a.unit, ref, AssignmentCompleted(a.id))
+        done.append(a)
+    await rollup.report(ctx.session, ctx.tenant, item, done, ctx.actor.ref, ctx.time.now())
     return item
 
 
@@ -286,6 +344,7 @@ async def return_assignment(ctx: TenantContext, item_id: str, unit: str, reason:
                               remind=remind_before(ctx))
     await outbox_add(ctx, "assignment.returned", a.unit, ref, AssignmentReturned(a.id, reason), at)
     await roll_up(repo, item, ctx.actor.ref)
+    await rollup.report(ctx.session, ctx.tenant, item, [a], ctx.actor.ref, at)
     return item
 
 
@@ -302,7 +361,7 @@ async def roll_up(repo: ItemRepository, item: Item, actor: str) -> None:
     if item.state not in ("assigned", "in_progress", "completion_review"):
         return
     states = {a.state for a in await repo.assignments_of(item.id)}
-    if states and states <= {"completion_requested", "done"}:
+    if states and states <= {"completion_requested", "done", "closed"}:
         target = "completion_review"
     elif states - {"issued"}:
         target = "in_progress"
@@ -311,6 +370,14 @@ async def roll_up(repo: ItemRepository, item: Item, actor: str) -> None:
     if target != item.state:
         before, item.state = item.state, target
         repo.record(item_ref(repo.tenant, item.id), "roll_up", actor, before, target)
+
+
+def tree_node_doc(n: TreeNode) -> dict:
+    """One unit below the item's own, as the dossier records it."""
+    return {"assignment_id": n.assignment_id, "parent_assignment_id": n.parent_assignment_id, "part": n.part_ref,
+            "part_serial": n.part_serial, "part_title": n.part_title, "assigner": n.assigner, "unit": n.unit,
+            "role": n.role, "state": n.state, "deadline": n.deadline.isoformat(), "clocks": n.clocks,
+            "last_feedback": n.last_feedback, "reported_by": n.reported_by}
 
 
 async def archive(ctx: TenantContext, item_id: str, store: ArchiveStore, fonds: str) -> Item:
@@ -334,18 +401,29 @@ async def archive(ctx: TenantContext, item_id: str, store: ArchiveStore, fonds: 
     item_doc["state"] = "archived"
     ids = [a.id for a in assignments]
     clocks = await ClockRepository(ctx.session, ctx.tenant).of(ids)
+    # Attachments are files of the dossier, streamed in from the tenant's bucket with their digests checked.
+    # The units below the item's own (分解) are in the dossier as the tree reported them, with the attachments
+    # of their last reports.
+    nodes = await TreeRepository(ctx.session, ctx.tenant).nodes(ref)
+    reported = [n.last_feedback["feedback_id"] for n in nodes if n.last_feedback]
+    files, listing = await attachments.dossier_files(ctx.session, ctx.tenant, [f.id for f in feedback] + reported,
+                                                     store)
+    by_feedback = await attachments.of_feedback(ctx.session, ctx.tenant, [f.id for f in feedback])
     dossier = build_dossier(meta, {
         "item.json": item_doc,
         "assignments.json": [
             msgspec.to_builtins(AssignmentRead.of(a, day, [c for c in clocks if c.assignment_id == a.id]))
             for a in assignments],
-        "feedback.json": [msgspec.to_builtins(FeedbackRead.of(f)) for f in feedback],
+        "feedback.json": [msgspec.to_builtins(FeedbackRead.of(f, by_feedback)) for f in feedback],
+        "attachments.json": listing,
+        "tree.json": [tree_node_doc(n) for n in nodes],
+        "co_views.json": [msgspec.to_builtins(v) for v in await counits.views_of(ctx, ref)],
         "supervisions.json": [msgspec.to_builtins(SupervisionRead.of(s)) for s in
                               await SupervisionRepository(ctx.session, ctx.tenant).of_item(ref)],
         "extensions.json": [msgspec.to_builtins(ExtensionRead.of(e)) for e in
                             await ExtensionRepository(ctx.session, ctx.tenant).of_assignments(ids)],
         "history.json": [msgspec.to_builtins(HistoryRead.of(h)) for h in history],
-    })
+    }, stored=files)
     location = await store.put_dossier(ctx.tenant, dossier, year=year, retention=item.retention)
     item.state = "archived"
     item.archive = {
@@ -390,10 +468,13 @@ async def add_feedback(ctx: TenantContext, assignment_id: str, data: FeedbackCre
     f = Feedback(id=new_id(), assignment_id=a.id, kind=data.kind, text=data.text, author=ctx.actor.ref,
                  submitted_at=ctx.time.now())
     repo.add_feedback(f)
+    refs = await attachments.claim(ctx.session, ctx.tenant, data.attachments, f.id)
     repo.record(a.item_ref, "feedback", ctx.actor.ref, before, "in_progress", note=data.kind, assignment_id=a.id)
     await deadlines.on_feedback(ClockRepository(ctx.session, ctx.tenant), a.id, f.kind, f.submitted_at, ctx.calendar)
+    views = await counits.for_report(ctx, a) if f.kind == "result" else []
     await outbox_add(ctx, "feedback.submitted", a.assigner, a.item_ref,
-                     FeedbackSubmitted(a.id, f.id, f.kind, f.text, f.author, f.submitted_at), f.submitted_at)
+                     FeedbackSubmitted(a.id, f.id, f.kind, f.text, f.author, f.submitted_at, refs, views),
+                     f.submitted_at)
     return f
 
 
@@ -402,6 +483,12 @@ async def request_completion(ctx: TenantContext, assignment_id: str, note: str =
     repo, a = await _received(ctx, assignment_id)
     if not await repo.has_feedback(a.id):
         raise Conflict("尚未反馈办理情况，不能申请办结 (send feedback before asking for completion)")
+    unfinished = [p for p in await TreeRepository(ctx.session, ctx.tenant).parts_of([a.id])
+                  if p.state not in ("completed", "archived", "closed")]
+    if unfinished:
+        names = "、".join(p.serial or p.title for p in unfinished)
+        raise Conflict(f"分解的子任务尚未全部办结或关闭，不能申请办结：{names} "
+                       "(parts split from this assignment are still open)")
     before = _move(a, ("in_progress",), "completion_requested", "request_completion")
     a.note = note or None
     repo.record(a.item_ref, "request_completion", ctx.actor.ref, before, "completion_requested",

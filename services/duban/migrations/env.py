@@ -13,6 +13,7 @@ from alembic import context
 
 from duban.db.base import UTCDateTime
 from duban.db.models import Base
+from duban.lists.search import outside_models
 
 config = context.config
 target_metadata = Base.metadata
@@ -26,6 +27,12 @@ def _render_item(type_, obj, autogen_context):  # noqa: ANN001, ANN202
     return False
 
 
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    # Text search lives outside the models (0013): FTS5 tables and their shadow tables on SQLite, trigram
+    # GIN indexes on PostgreSQL. Alembic would read them as tables and indexes the models dropped.
+    return not (reflected and compare_to is None and outside_models(name, type_))
+
+
 def _run(connection) -> None:  # noqa: ANN001
     context.configure(
         connection=connection,
@@ -33,6 +40,7 @@ def _run(connection) -> None:  # noqa: ANN001
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=_render_item,
         compare_type=True,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

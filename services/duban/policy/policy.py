@@ -57,16 +57,26 @@ class Policy:
         for child, parent in registry.tree_edges():
             self._events.add_grouping_policy(child, parent)
         self._decisions: dict[tuple[str, str, str, str], bool] = {}
+        self._groups: dict[tuple[str, str], str] = {}  # (tenant, username) → the 督查组 the user belongs to
 
     # -- grants -----------------------------------------------------------------------------------
-    def grant(self, tenant: str, username: str, roles: list[str] | tuple[str, ...]) -> None:
-        """Make ``roles`` the user's roles in the tenant (replacing earlier ones)."""
+    def grant(self, tenant: str, username: str, roles: list[str] | tuple[str, ...], group: str | None = None) -> None:
+        """Make ``roles`` the user's roles in the tenant (replacing earlier ones), and ``group`` the
+        督查组 the user belongs to (None: none)."""
         subject = f"u:{username}"
         for role in self._roles.get_roles_for_user_in_domain(subject, tenant):
             self._roles.delete_roles_for_user_in_domain(subject, role, tenant)
         for role in roles:
             self._roles.add_role_for_user_in_domain(subject, role, tenant)
+        if group is None:
+            self._groups.pop((tenant, username), None)
+        else:
+            self._groups[(tenant, username)] = group
         self._decisions.clear()
+
+    def group_of(self, actor: Actor) -> str | None:
+        """The 督查组 the actor belongs to, if any."""
+        return self._groups.get((actor.tenant, actor.username))
 
     def roles_of(self, actor: Actor) -> list[str]:
         """The actor's roles in its tenant."""
@@ -90,6 +100,21 @@ class Policy:
         if not self.can(actor, obj, act):
             audit.warning("denied %s %s:%s in %s", actor.ref, obj, act, actor.tenant)
             raise Forbidden(f"您没有权限执行此操作 (not allowed: {obj}:{act})")
+
+    def may_act_for_group(self, actor: Actor, group: str) -> bool:
+        """May the actor draft and send items of this 督查组 (第四条2)? A role granted ``item_group:any``
+        acts for every group; one granted ``item_group:own`` only for the group the user belongs to."""
+        if self.can(actor, "item_group", "any"):
+            return True
+        return self.can(actor, "item_group", "own") and self.group_of(actor) == group
+
+    def authorize_group(self, actor: Actor, group: str) -> None:
+        """Raise ``Forbidden`` (and audit it) unless the actor may act for items of ``group``."""
+        if not self.may_act_for_group(actor, group):
+            audit.warning("denied %s items of group %s in %s", actor.ref, group, actor.tenant)
+            mine = self.group_of(actor)
+            raise Forbidden(f"只能办理本督查组（{mine or '无'}）的事项，不能办理督查组 {group} 的事项 "
+                            f"(may act only for items of group {mine or '(none)'}, not {group})")
 
     def may_send(self, sender: str, receiver: str, kind: str) -> bool:
         """May tenant ``sender`` send an event of ``kind`` to tenant ``receiver``?"""

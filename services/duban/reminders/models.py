@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from duban.db.base import Base, UTCDateTime
@@ -16,7 +16,9 @@ from duban.db.base import Base, UTCDateTime
 
 class Reminder(Base):
     __tablename__ = "reminders"
-    __table_args__ = (UniqueConstraint("clock_id", "step", "due"),)
+    # The flagged list, newest first (lists/cursor.py: keyset paging).
+    __table_args__ = (UniqueConstraint("clock_id", "step", "due"),
+                      Index("ix_reminders_flagged_at_id", "flagged", "at", "id"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     item_ref: Mapped[str] = mapped_column(String(80), index=True)

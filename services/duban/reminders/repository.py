@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from duban.deadlines.models import OPEN, Clock
 from duban.items.models import Assignment
+from duban.lists.cursor import Keyset, Page, PageRequest
 from duban.reminders.models import Reminder
+
+# The flagged list, newest first (index ix_reminders_flagged_at_id: flagged, at, id).
+FLAGGED_ORDER = Keyset("flagged", (Reminder.at, Reminder.id), descending=True, types=(datetime, str))
 
 
 class ReminderRepository:
@@ -50,7 +54,7 @@ class ReminderRepository:
         return list(await self.session.scalars(
             select(Reminder).where(Reminder.assignment_id.in_(assignment_ids)).order_by(Reminder.at)))
 
-    async def flagged(self, limit: int = 200, offset: int = 0) -> list[Reminder]:
-        """Reminders flagged for the next 通报, newest first."""
-        return list(await self.session.scalars(
-            select(Reminder).where(Reminder.flagged.is_(True)).order_by(Reminder.at.desc()).limit(limit).offset(offset)))
+    async def flagged(self, page: PageRequest = PageRequest(200)) -> Page[Reminder]:
+        """Reminders flagged for the next 通报, newest first, one page."""
+        query = FLAGGED_ORDER.select(select(Reminder).where(Reminder.flagged == true()), page)
+        return FLAGGED_ORDER.page(await self.session.scalars(query), page)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency, Provide
 
+from duban.lists.query import ListQuery, plain_query
 from duban.reminders import service
 from duban.reminders.repository import ReminderRepository
 from duban.reminders.schemas import ReminderCreate, ReminderRead
-from duban.web import Ctx, FromPath, JSONBody, Limit, Offset
+from duban.web import Ctx, FromPath, JSONBody
 
 
 class ReminderController(Controller):
@@ -20,8 +22,11 @@ class ReminderController(Controller):
         ctx.policy.authorize(ctx.actor, "item", "remind")
         return [ReminderRead.of(r) for r in await service.remind(ctx, item_id, data)]
 
-    @get("/reminders/flagged")
-    async def flagged(self, ctx: Ctx, limit: Limit = 200, offset: Offset = 0) -> list[ReminderRead]:
-        """Units still late 5 working days after a due date: to be named in the next 通报."""
+    @get("/reminders/flagged", dependencies={"list_query": Provide(plain_query)})
+    async def flagged(self, ctx: Ctx, list_query: NamedDependency[ListQuery]) -> Response[list[ReminderRead]]:
+        """Units still late 5 working days after a due date: to be named in the next 通报; newest first, one
+        page (the next page's cursor in ``X-Next-Cursor`` and ``Link``)."""
         ctx.policy.authorize(ctx.actor, "item", "read")
-        return [ReminderRead.of(r) for r in await ReminderRepository(ctx.session, ctx.tenant).flagged(limit, offset)]
+        listing = list_query.check(ctx)
+        page = await ReminderRepository(ctx.session, ctx.tenant).flagged(listing.page)
+        return listing.respond([ReminderRead.of(r) for r in page.rows], page.next_cursor)

@@ -1,4 +1,5 @@
-"""The tenant registry: who the tenants are, how they form a tree, and the city's supervision groups.
+"""The tenant registry: who the tenants are, how they form a tree, the city's supervision groups and the
+leaders whose portfolios they follow.
 
 Loaded once at start from ``tenants/*.toml``; a broken file stops the start with an error that names
 the file, the field and the problem.
@@ -40,6 +41,8 @@ class _TenantEntry(msgspec.Struct, forbid_unknown_fields=True):
     # 催办 goes out only inside these hours on working days (what falls outside waits for the next opening).
     working_hours: Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$")
                              ] = "08:30-17:30"
+    # 建议提案 (PRACTICE.md): the proposer rated a reply 不满意 → a second reply within this many months.
+    second_reply_months: Annotated[int, msgspec.Meta(ge=1, le=6)] = 1
 
 
 class _GroupEntry(msgspec.Struct, forbid_unknown_fields=True):
@@ -49,9 +52,18 @@ class _GroupEntry(msgspec.Struct, forbid_unknown_fields=True):
     tenant: str
 
 
+class _LeaderEntry(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+    name: str
+    title: str  # 市长 / 常务副市长 / 副市长 …
+    group: str  # the 督查组 that follows this leader's portfolio (第四条2)
+    portfolio: str = ""  # 分管工作, in words
+
+
 class _RegistryFile(msgspec.Struct, forbid_unknown_fields=True):
     tenants: list[_TenantEntry]
     groups: list[_GroupEntry] = []
+    leaders: list[_LeaderEntry] = []
     name: str = ""
 
 
@@ -68,6 +80,7 @@ class Tenant:
     warn_workdays: int = 3
     working_hours: str = "08:30-17:30"
     remind_before: tuple[int, ...] = (3, 1)
+    second_reply_months: int = 1
 
 
 @dataclass(frozen=True)
@@ -80,13 +93,26 @@ class Group:
     tenant: str
 
 
+@dataclass(frozen=True)
+class Leader:
+    """A city leader (市长, 常务副市长, 副市长 …): items they issue go to the group of their portfolio."""
+
+    code: str
+    name: str
+    title: str
+    group: str
+    portfolio: str = ""
+
+
 class Registry:
     """The validated tenant tree."""
 
-    def __init__(self, tenants: list[Tenant], groups: list[Group], source: str = "") -> None:
+    def __init__(self, tenants: list[Tenant], groups: list[Group], source: str = "",
+                 leaders: list[Leader] | None = None) -> None:
         self.source = source
         self._tenants = {t.code: t for t in tenants}
         self._groups = {g.code: g for g in groups}
+        self._leaders = {leader.code: leader for leader in leaders or []}
 
     @property
     def tenants(self) -> list[Tenant]:
@@ -106,6 +132,14 @@ class Registry:
     def group(self, code: str) -> Group | None:
         """The supervision group with this code, or None."""
         return self._groups.get(code)
+
+    @property
+    def leaders(self) -> list[Leader]:
+        return list(self._leaders.values())
+
+    def leader(self, code: str) -> Leader | None:
+        """The leader with this code, or None."""
+        return self._leaders.get(code)
 
     def children(self, code: str) -> list[Tenant]:
         """Direct children of a tenant."""
@@ -177,7 +211,7 @@ def _validate(path: Path, data: _RegistryFile) -> Registry:
         if t.parent is not None and t.parent not in seen:
             raise RegistryError(path, f"tenants[{i}].parent", f"unknown tenant {t.parent!r}")
     tenants = [Tenant(t.code, t.name, t.kind, t.parent, t.division_code, t.accept_workdays, t.warn_workdays,
-                      t.working_hours, t.remind_before)
+                      t.working_hours, t.remind_before, t.second_reply_months)
                for t in data.tenants]
     registry = Registry(tenants, [], source=str(path))
     for i, t in enumerate(tenants):
@@ -199,4 +233,20 @@ def _validate(path: Path, data: _RegistryFile) -> Registry:
             raise RegistryError(path, f"groups[{i}].tenant", f"unknown tenant {g.tenant!r}")
         group_codes.add(g.code)
         groups.append(Group(g.code, g.name, g.leader, g.tenant))
-    return Registry(tenants, groups, source=str(path))
+    leaders: list[Leader] = []
+    leader_codes: dict[str, int] = {}
+    for i, leader in enumerate(data.leaders):
+        where = f"leaders[{i}]"
+        if not _CODE.match(leader.code):
+            raise RegistryError(path, f"{where}.code", f"{leader.code!r} must be 2-31 lower-case letters, digits or _")
+        if leader.code in leader_codes:
+            raise RegistryError(path, f"{where}.code",
+                                f"{leader.code!r} is already used by leaders[{leader_codes[leader.code]}]")
+        for name in ("name", "title"):
+            if not getattr(leader, name).strip():
+                raise RegistryError(path, f"{where}.{name}", "must not be empty")
+        if leader.group not in group_codes:
+            raise RegistryError(path, f"{where}.group", f"unknown group {leader.group!r}")
+        leader_codes[leader.code] = i
+        leaders.append(Leader(leader.code, leader.name, leader.title, leader.group, leader.portfolio))
+    return Registry(tenants, groups, source=str(path), leaders=leaders)
