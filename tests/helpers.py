@@ -17,6 +17,7 @@ from duban.accounts.service import DEMO_PASSWORD
 from duban.archive import DossierMeta
 from duban.events.natsconf import NodeUser
 from duban.settings import Settings
+from duban.tenancy.registry import load_registry
 
 # The platforms under test stand at this moment (Platform.time), whatever the real date: deadlines are
 # counted in statutory working days, and a real "today" would one day reach a year with no calendar data.
@@ -26,7 +27,12 @@ TEST_NOW = datetime.datetime(2026, 11, 2, 10, 0, tzinfo=datetime.timezone(dateti
 DUBAN = Path(sys.executable).parent / "duban"
 # The tenants of the test platform, and its NATS user (services/duban/events/natsconf.py) hosting them.
 TEST_TENANTS = ("city", "qingjiangpu", "huaian", "fgw")
-NATS_TEST_USER = NodeUser("test", TEST_TENANTS, "duban-test-nats-password")
+# The test node's NATS user may act as any tenant of the registry: tests host different sets of tenants
+# on one platform (tests/tree). What one node's user may not do is tested with users of their own
+# (tests/trust).
+NATS_TEST_USER = NodeUser("test", tuple(t.code for t in load_registry(Path(__file__).resolve().parent.parent
+                                                                  / "tenants" / "huaian.toml").tenants),
+                          "duban-test-nats-password")
 
 
 def duban_env(settings: Settings, **more: str) -> dict[str, str]:

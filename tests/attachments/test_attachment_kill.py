@@ -79,6 +79,7 @@ async def test_a_node_killed_between_copy_and_ack_keeps_one_copy_and_one_event(s
     both = Platform(replace(settings, hosted_tenants=("city", "qingjiangpu")))
     await both.migrate()
     await both.seed_demo()
+    both.keys.init()  # the signing keys of city (the serve process) and qingjiangpu (in this process)
     await both.db.dispose()
     marker = tmp_path / "killed-after-copy"
     city = CityNode(settings, tmp_path, marker)

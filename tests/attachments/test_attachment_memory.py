@@ -17,7 +17,7 @@ from attachment_flow import pdf
 from duban.platform import Platform
 from duban.runtime import free_port
 from duban.settings import Settings
-from helpers import DUBAN, TEST_NOW, duban_env, eventually, login
+from helpers import DUBAN, NATS_TEST_USER, TEST_NOW, duban_env, eventually, login
 
 REPO = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
@@ -58,10 +58,12 @@ async def test_a_50_mb_upload_does_not_grow_the_process_by_50_mb(tmp_path, nats_
                         policies_dir=REPO / "policies", hosted_tenants=("qingjiangpu",), nats_url=nats_server.url,
                         s3_endpoint=s3_server.endpoint, s3_access_key=s3_server.access_key,
                         s3_secret_key=s3_server.secret_key, s3_bucket_prefix=f"m{uuid.uuid4().hex[:10]}",
-                        password_cost=10)
+                        password_cost=10, keys_dir=tmp_path / "keys",
+                        nats_user=NATS_TEST_USER.name, nats_password=NATS_TEST_USER.password)
     platform = Platform(settings)
     await platform.migrate()
     await platform.seed_demo()
+    platform.keys.init()
     await platform.db.dispose()
     port = free_port()
     env = duban_env(settings, DUBAN_NATS_URL=settings.nats_url, DUBAN_S3_ENDPOINT=settings.s3_endpoint,

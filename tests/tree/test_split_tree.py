@@ -25,6 +25,7 @@ async def network(settings):
     platform.time = FixedTime(TEST_NOW)
     await platform.migrate()
     await platform.seed_demo()
+    platform.keys.init()  # the signing keys of the tenants this node hosts
     await platform.start()
     try:
         transport = httpx.ASGITransport(app=create_app(platform, manage_platform=False))
