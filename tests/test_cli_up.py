@@ -21,6 +21,7 @@ import httpx
 from duban.accounts.service import DEMO_PASSWORD
 from duban.runtime import NatsServerProcess
 from duban.runtime.ports import free_port
+from duban.tenancy.registry import load_registry
 from helpers import TEST_NOW, plan
 
 REPO = Path(__file__).resolve().parent.parent
@@ -197,7 +198,8 @@ def test_duban_up_walks_the_path_stops_on_ctrl_c_and_keeps_its_data(tmp_path: Pa
         assert _nats_refuses_anonymous(nats_url)
         assert oct((data / "private-keys").stat().st_mode & 0o777) == "0o700"
         assert {oct(p.stat().st_mode & 0o777) for p in (data / "private-keys").iterdir()} == {"0o600"}
-        assert len(list((data / "keys").glob("*.pub"))) == 15
+        registry = load_registry(REPO / "tenants" / "huaian.toml")
+        assert sorted(p.stem for p in (data / "keys").glob("*.pub")) == sorted(t.code for t in registry.tenants)
 
         t0 = time.monotonic()
         with httpx.Client(base_url=server.url, timeout=30.0) as client:
