@@ -7,17 +7,22 @@ import datetime
 import os
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 
 from duban.accounts.service import DEMO_PASSWORD
+from duban.app import create_app
 from duban.archive import DossierMeta
 from duban.events.natsconf import NodeUser
+from duban.platform import Platform
 from duban.settings import Settings
 from duban.tenancy.registry import load_registry
+from duban.timesource import FixedTime
 
 # The platforms under test stand at this moment (Platform.time), whatever the real date: deadlines are
 # counted in statutory working days, and a real "today" would one day reach a year with no calendar data.
@@ -175,3 +180,21 @@ name = "淮安区某镇"
 kind = "town"
 parent = "huaian"
 """
+
+
+@asynccontextmanager
+async def hosting(settings: Settings, tenants: tuple[str, ...]) -> AsyncIterator[tuple[Platform, AsyncClient]]:
+    """A started platform hosting these tenants (migrated, seeded, with their signing keys), standing at
+    ``TEST_NOW``, and an HTTP client on it."""
+    platform = Platform(replace(settings, hosted_tenants=tenants))
+    platform.time = FixedTime(TEST_NOW)
+    await platform.migrate()
+    await platform.seed_demo()
+    platform.keys.init()  # the signing keys of the tenants this node hosts
+    await platform.start()
+    try:
+        transport = ASGITransport(app=create_app(platform, manage_platform=False))
+        async with AsyncClient(transport=transport, base_url="http://duban.test") as client:
+            yield platform, client
+    finally:
+        await platform.stop()

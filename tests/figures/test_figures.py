@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-from dataclasses import replace
 from datetime import timedelta
 
-import httpx
-
-from duban.app import create_app
-from duban.platform import Platform
 from duban.timesource import FixedTime
-from helpers import TEST_NOW, eventually, login, registered_item
+from helpers import TEST_NOW, eventually, hosting, login, registered_item
 
 TENANTS = ("city", "qingjiangpu", "qjp_fgj", "fgw")
 
 
-@asynccontextmanager
-async def network(settings):
-    platform = Platform(replace(settings, hosted_tenants=TENANTS))
-    platform.time = FixedTime(TEST_NOW)
-    await platform.migrate()
-    await platform.seed_demo()
-    platform.keys.init()  # the signing keys of the tenants this node hosts
-    await platform.start()
-    try:
-        transport = httpx.ASGITransport(app=create_app(platform, manage_platform=False))
-        async with httpx.AsyncClient(transport=transport, base_url="http://figures.test") as client:
-            yield platform, client
-    finally:
-        await platform.stop()
-
-
 async def test_each_tenant_reports_its_figures_to_the_city(settings):
-    async with network(settings) as (platform, api):
+    async with hosting(settings, TENANTS) as (platform, api):
         inspector, approver = await login(api, "city", "inspector"), await login(api, "city", "approver")
         county_sup = await login(api, "qingjiangpu", "supervisor")
         county_handler = await login(api, "qingjiangpu", "handler")
@@ -83,7 +61,7 @@ async def test_figures_for_another_tenant_are_refused(settings):
     from duban.events.envelope import FiguresReported  # noqa: PLC0415
     from duban.events.repository import OutboxRepository  # noqa: PLC0415
 
-    async with network(settings) as (platform, api):
+    async with hosting(settings, TENANTS) as (platform, api):
         inspector = await login(api, "city", "inspector")
         forged = FiguresReported("fgw", 0, 99, 0, 99, 0, 0, 0, 0, as_of=TEST_NOW)
         async with platform.db.transaction("qingjiangpu") as session:

@@ -5,15 +5,9 @@ level can ask for completion only when its parts are finished or closed."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from datetime import timedelta
 
-import httpx
-
-from duban.app import create_app
-from duban.platform import Platform
-from duban.timesource import FixedTime
-from helpers import TEST_NOW, eventually, login, registered_item
+from helpers import TEST_NOW, eventually, hosting, login, registered_item
 
 TENANTS = ("city", "fgw", "qingjiangpu", "qjp_fgj", "qjp_changxi", "qjp_changxi_sq")
 DUE = (TEST_NOW.date() + timedelta(days=20)).isoformat()
@@ -21,18 +15,8 @@ DUE = (TEST_NOW.date() + timedelta(days=20)).isoformat()
 
 @asynccontextmanager
 async def network(settings):
-    platform = Platform(replace(settings, hosted_tenants=TENANTS))
-    platform.time = FixedTime(TEST_NOW)
-    await platform.migrate()
-    await platform.seed_demo()
-    platform.keys.init()  # the signing keys of the tenants this node hosts
-    await platform.start()
-    try:
-        transport = httpx.ASGITransport(app=create_app(platform, manage_platform=False))
-        async with httpx.AsyncClient(transport=transport, base_url="http://tree.test") as client:
-            yield client
-    finally:
-        await platform.stop()
+    async with hosting(settings, TENANTS) as (_, client):
+        yield client
 
 
 async def received(client, headers, what):
