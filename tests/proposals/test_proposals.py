@@ -8,12 +8,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import msgspec
-import nats
 
 from duban.db.base import new_id
-from duban.events.envelope import Envelope, ProposalReplied, encode, subject_for
+from duban.events.envelope import Envelope, ProposalReplied, subject_for
 from duban.events.models import InboxEvent
-from helpers import TEST_NOW, eventually, login
+from helpers import TEST_NOW, eventually, login, nats_connect, signed
 
 SESSION = "市十七届人大五次会议"
 
@@ -289,9 +288,10 @@ async def test_a_co_units_reply_under_joint_handling_is_refused_at_the_city(clie
     envelope = Envelope(id=new_id(), kind="proposal.replied", from_tenant="fgw", to_tenant="city",
                         item_ref=p["item_ref"], seq=1, occurred_at=TEST_NOW, actor="fgw/handler",
                         payload=msgspec.to_builtins(forged))
-    nc = await nats.connect(settings.nats_url)
+    # Signed with fgw's own key, as fgw's node would: it passes the signature check and meets the policy.
+    nc = await nats_connect(settings)
     try:
-        await nc.jetstream().publish(subject_for("city", envelope.kind), encode(envelope),
+        await nc.jetstream().publish(subject_for("city", "fgw", envelope.kind), signed(platform, envelope),
                                      headers={"Nats-Msg-Id": envelope.id})
     finally:
         await nc.close()
