@@ -4,11 +4,15 @@ tenant may send which event to which (第九–十一条)."""
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
+import casbin
 import pytest
 
+from duban.cli import main
 from duban.errors import DubanError, Forbidden
+from duban.policy import matrix
 from duban.policy.policy import Actor, Policy
 from duban.tenancy.registry import load_registry
 from helpers import DEEP_TREE as DEEP
@@ -20,8 +24,9 @@ POLICIES = REPO / "policies"
 # The roles REQUIREMENTS.md names: 第二条 (inspector, approver) and 第十、十一条 (the rest); and the 系统管理员
 # (administrator), who keeps the statutory calendar; a 督查组's members (group_member, 第四条2) and the
 # registrar (登记员) of 建议提案.
+# The archivist (档案管理员) verifies archived dossiers; the observer (领导查阅) reads everything, changes nothing.
 ROLES = ("inspector", "approver", "chief", "leader_in_charge", "handler", "supervisor", "administrator",
-         "group_member", "registrar")
+         "group_member", "registrar", "archivist", "observer")
 
 @pytest.fixture
 def policy() -> Policy:
@@ -157,6 +162,49 @@ DECISIONS = [
     ("handler", "proposal", "rate", False),
     ("chief", "proposal", "reply", True),
     ("supervisor", "proposal", "reply", False),
+    # 第十一条: the supervision division files 奖惩建议; its 第一责任人 and the tenant's leaders read them.
+    ("supervisor", "merit_proposal", "create", True),
+    ("supervisor", "merit_proposal", "read", True),
+    ("chief", "merit_proposal", "read", True),
+    ("chief", "merit_proposal", "create", False),
+    ("observer", "merit_proposal", "read", True),
+    ("observer", "merit_proposal", "create", False),
+    ("inspector", "merit_proposal", "create", False),
+    ("handler", "merit_proposal", "read", False),
+    ("leader_in_charge", "merit_proposal", "read", False),
+    ("administrator", "merit_proposal", "read", False),
+    # The tenant's administrator manages its users (accounts/); nobody else does.
+    ("administrator", "users", "read", True),
+    ("administrator", "users", "create", True),
+    ("administrator", "users", "change", True),
+    ("administrator", "users", "reset", True),
+    ("supervisor", "users", "create", False),
+    ("chief", "users", "change", False),
+    ("inspector", "users", "reset", False),
+    # 归档: the archivist reads and verifies dossiers, and has no part in the procedure.
+    ("archivist", "item", "read", True),
+    ("archivist", "assignment", "read", True),
+    ("archivist", "archive", "verify", True),
+    ("archivist", "item", "archive", False),
+    ("archivist", "item", "create", False),
+    ("archivist", "assignment", "accept", False),
+    ("inspector", "archive", "verify", True),
+    ("supervisor", "archive", "verify", True),
+    ("handler", "archive", "verify", False),
+    # 领导查阅: the observer reads everything of its tenant and changes nothing.
+    ("observer", "item", "read", True),
+    ("observer", "assignment", "read", True),
+    ("observer", "meeting", "read", True),
+    ("observer", "proposal", "read", True),
+    ("observer", "figures", "read", True),
+    ("observer", "inbox", "read", True),
+    ("observer", "archive", "verify", True),
+    ("observer", "item", "create", False),
+    ("observer", "item", "approve", False),
+    ("observer", "item", "remind", False),
+    ("observer", "inbox", "replay", False),
+    ("observer", "figures", "report", False),
+    ("observer", "users", "read", False),
 ]
 
 
@@ -382,3 +430,105 @@ def test_every_signed_in_user_may_read_the_calendar_and_only_an_administrator_lo
     assert not policy.can(nobody, "calendar", "load")
     policy.grant("city", "root", ["administrator"])
     assert policy.can(Actor("city", "root"), "calendar", "load")
+
+
+# ---- the responsibility network as a whole --------------------------------------------------------
+READS = {"read", "verify"}
+
+
+def test_the_observer_and_the_archivist_only_read(policy: Policy) -> None:
+    for role in ("observer", "archivist"):
+        lines = [(obj, act) for r, obj, act in policy.permissions() if r == role]
+        assert lines, role
+        assert {act for _, act in lines} <= READS, f"{role} may change something: {lines}"
+    observer = {(obj, act) for r, obj, act in policy.permissions() if r == "observer"}
+    # "everything of the tenant": whatever any procedure role may read, the observer reads too.
+    procedure = {"inspector", "approver", "supervisor", "chief", "handler", "group_member", "leader_in_charge"}
+    readable = {(obj, act) for r, obj, act in policy.permissions() if r in procedure and act in READS}
+    assert readable <= observer, readable - observer
+
+
+def test_plain_casbin_loads_the_files_and_agrees(policy: Policy) -> None:
+    # The files are plain Casbin: pycasbin's own Enforcer, no index and no cache, loads them as they are
+    # and decides every role x every (object, action) of the files, plus some never granted, as we do.
+    plain = casbin.Enforcer(str(POLICIES / "model.conf"), str(POLICIES / "roles.csv"))
+    asked = sorted({(obj, act) for _, obj, act in policy.permissions()}) + [("item", "delete"), ("users", "drop")]
+    for tenant in ("city", "qingjiangpu", "fgw"):
+        for role in ROLES:
+            user = f"{role}-{tenant}"
+            policy.grant(tenant, user, [role])
+            plain.add_role_for_user_in_domain(f"u:{user}", role, tenant)
+    policy.grant("city", "two-hats", ["handler", "observer"])
+    plain.add_role_for_user_in_domain("u:two-hats", "handler", "city")
+    plain.add_role_for_user_in_domain("u:two-hats", "observer", "city")
+    actors = [Actor(t, f"{r}-{t}") for t in ("city", "qingjiangpu", "fgw") for r in ROLES]
+    actors += [Actor("city", "two-hats"), Actor("city", "nobody"), Actor("qingjiangpu", f"{ROLES[0]}-city")]
+    allowed = 0
+    for actor in actors:
+        for obj, act in asked:
+            ours = policy.can(actor, obj, act)
+            assert ours is bool(plain.enforce(actor.subject, obj, act, actor.tenant)), (actor, obj, act)
+            allowed += ours
+    assert 0 < allowed < len(actors) * len(asked)
+    events = casbin.Enforcer(str(POLICIES / "events.conf"), str(POLICIES / "events.csv"))
+    assert {kind for kind, *_ in events.get_policy()} >= set(DOWN + UP)
+
+
+def test_the_readme_matrix_matches_the_files() -> None:
+    assert not matrix.drifted(POLICIES), "policies/README.md has drifted from the csv: run `duban policy matrix`"
+    text = (POLICIES / "README.md").read_text(encoding="utf-8")
+    for role in ROLES:
+        assert f"`{role}`" in text, role
+
+
+def test_the_matrix_follows_a_change_of_the_files(tmp_path: Path) -> None:
+    for name in ("model.conf", "roles.csv", "events.conf", "events.csv", "README.md"):
+        shutil.copy(POLICIES / name, tmp_path / name)
+    assert not matrix.drifted(tmp_path)
+    with (tmp_path / "roles.csv").open("a", encoding="utf-8") as f:
+        f.write("p, observer, item, remind\n")
+    assert matrix.drifted(tmp_path), "a new grant must show as drift"
+    assert main(["policy", "matrix", "--check", "--policies-dir", str(tmp_path)]) == 1
+    hand = (tmp_path / "README.md").read_text(encoding="utf-8").replace("# Policies", "# Policies (edited by hand)")
+    (tmp_path / "README.md").write_text(hand, encoding="utf-8")
+    assert main(["policy", "matrix", "--policies-dir", str(tmp_path)]) == 0
+    assert main(["policy", "matrix", "--check", "--policies-dir", str(tmp_path)]) == 0
+    text = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "# Policies (edited by hand)" in text, "the hand-written text is kept"
+    [row] = [line.split("|") for line in text.splitlines() if line.startswith("| `item` | `remind` |")]
+    [header] = [line.split("|") for line in text.splitlines() if line.startswith("| object | action |")]
+    cell = dict(zip([c.strip(" `") for c in header], [c.strip() for c in row], strict=True))
+    assert cell["observer"] == "✓" and cell["inspector"] == "✓" and cell["handler"] == ""
+
+
+def test_a_grant_drops_only_its_own_tenants_cached_decisions(policy: Policy) -> None:
+    policy.grant("city", "a", ["inspector"])
+    policy.grant("qingjiangpu", "b", ["handler"])
+    assert policy.can(Actor("city", "a"), "item", "create")
+    assert policy.can(Actor("qingjiangpu", "b"), "assignment", "accept")
+    before = policy.cached_decisions("city")
+    policy.grant("qingjiangpu", "c", ["chief"])
+    assert policy.cached_decisions("city") == before > 0
+    assert policy.cached_decisions("qingjiangpu") == 0
+
+
+def test_reloading_a_tenant_replaces_its_grants_and_leaves_the_others(policy: Policy,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    policy.grant("city", "a", ["inspector"])
+    policy.grant("qingjiangpu", "b", ["handler"])
+    policy.grant("qingjiangpu", "m", ["group_member"], "group1")
+    city, county = Actor("city", "a"), Actor("qingjiangpu", "b")
+    assert policy.can(city, "item", "create") and not policy.can(city, "item", "approve")
+    assert policy.can(county, "assignment", "accept")
+    cached = policy.cached_decisions("city")
+    # City decisions must come from the cache from here on: make its enforcer fail if asked.
+    monkeypatch.setattr(policy._tenants["city"], "enforce", lambda *a: pytest.fail("city's enforcer was asked"))
+    policy.reload_tenant("qingjiangpu", [("b", ["chief"], None), ("n", ["group_member"], "group2")])
+    assert policy.roles_of(county) == ["chief"]
+    assert not policy.can(county, "assignment", "accept") and policy.can(county, "assignment", "request_completion")
+    assert policy.roles_of(Actor("qingjiangpu", "m")) == [], "a user not in the reload has no grants left"
+    assert policy.group_of(Actor("qingjiangpu", "m")) is None
+    assert policy.group_of(Actor("qingjiangpu", "n")) == "group2"
+    assert policy.cached_decisions("city") == cached
+    assert policy.can(city, "item", "create") and not policy.can(city, "item", "approve")
+    assert policy.roles_of(city) == ["inspector"]
