@@ -306,8 +306,10 @@ class Driver:
     """Walks items through the path over HTTP, ``workers`` at once. Each step is a POST repeated until
     it has taken effect; waiting for an event to cross is a GET every ``POLL`` seconds."""
 
-    def __init__(self, http: httpx.AsyncClient, urls: dict[str, str], plan: FaultPlan) -> None:
+    def __init__(self, http: httpx.AsyncClient, urls: dict[str, str], plan: FaultPlan,
+                 data_dir: Path | None = None) -> None:
         self.http, self.urls, self.plan = http, urls, plan
+        self.data_dir = data_dir  # where seed-demo wrote the demo identities (the approver's TOTP secret)
         self.walks = [Walk(n) for n in range(plan.items)]
         self.actions = 0
         self.lost_answers = 0
@@ -478,8 +480,11 @@ class Driver:
         async with self._logins[role]:
             if role not in self._tokens:
                 tenant = NODES[ROLES[role]]
-                answer = await self.http.post(f"{self.urls[ROLES[role]]}/api/login", json={
-                    "tenant": tenant, "username": role, "password": DEMO_PASSWORD})
+                body = {"tenant": tenant, "username": role, "password": DEMO_PASSWORD}
+                code = self.data_dir and helpers.totp_login_code(self.data_dir, tenant, role, helpers.TEST_NOW)
+                if code:  # the approver's second factor, at the nodes' fixed time
+                    body["totp"] = code
+                answer = await self.http.post(f"{self.urls[ROLES[role]]}/api/login", json=body)
                 if answer.status_code != 200:
                     raise Stuck(f"{tenant}/{role} cannot log in: {answer.status_code} {answer.text[:200]}")
                 self._tokens[role] = answer.json()["token"]
@@ -567,7 +572,7 @@ async def run_faults(plan: FaultPlan, *, database_url: str, workdir: Path, nats:
             node.start()
         await asyncio.gather(*(node.ready(http) for node in nodes.values()))
 
-        driver = Driver(http, {name: node.url for name, node in nodes.items()}, plan)
+        driver = Driver(http, {name: node.url for name, node in nodes.items()}, plan, workdir / "data")
         killer = Killer(plan, nodes, nats, http, progress)
         flow_began = time.monotonic()
         timed_out = False

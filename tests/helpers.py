@@ -7,6 +7,7 @@ import datetime
 import os
 import subprocess
 import sys
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -16,6 +17,7 @@ from pathlib import Path
 from httpx import ASGITransport, AsyncClient
 
 from duban.accounts.service import DEMO_PASSWORD
+from duban.accounts.totp import read_identities
 from duban.app import create_app
 from duban.archive import DossierMeta
 from duban.events.natsconf import NodeUser
@@ -90,12 +92,52 @@ async def eventually(check: Callable[[], Awaitable[object]], within: float = 15.
         await asyncio.sleep(0.05)
 
 
-async def login(client: AsyncClient, tenant: str, username: str) -> dict[str, str]:
-    """Log a demo user in; returns the Authorization header."""
-    response = await client.post("/api/login", json={"tenant": tenant, "username": username,
-                                                      "password": DEMO_PASSWORD})
+# (client, tenant, username) → the session of a demo user with a second factor, and the TOTP steps used:
+# a platform's clock stands still in tests, and a code, once used, cannot log in again (no replay).
+_SECOND_FACTOR_SESSIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_USED_STEPS: dict[tuple[str, str, str], int] = {}
+
+
+def totp_login_code(data_dir: Path, tenant: str, username: str, now: datetime.datetime) -> str | None:
+    """The TOTP code a demo user sends at ``now`` (None: the user has no second factor): the code of the
+    earliest step within the allowed drift not used yet through this helper."""
+    from duban.accounts import totp
+
+    secret = read_identities(data_dir).get(tenant, {}).get(username, {}).get("totp_secret")
+    if secret is None:
+        return None
+    key = (str(data_dir), tenant, username)
+    step = max(totp.step_of(now) - totp.DRIFT, _USED_STEPS.get(key, -1) + 1)
+    _USED_STEPS[key] = step
+    return totp.code_at_step(secret, step)
+
+
+async def login(client: AsyncClient, tenant: str, username: str, *, data_dir: Path | None = None,
+                now: datetime.datetime | None = None) -> dict[str, str]:
+    """Log a demo user in; returns the Authorization header. An approver or administrator also sends the
+    TOTP code of the demo identities file; their session is reused while it lasts (the clock of a test
+    platform stands still, and a used code cannot log in again). For a client of an in-process node the
+    node's data dir and clock are used; for a node in another process, pass its ``data_dir`` (where its
+    demo accounts were seeded) and ``now`` (its DUBAN_FIXED_TIME; default TEST_NOW)."""
+    app = getattr(client._transport, "app", None)  # the in-process node behind the test client, if any
+    platform = app.state.platform if app is not None else None
+    data_dir = data_dir or (platform.settings.data_dir if platform is not None else None)
+    now = now or (platform.time.now() if platform is not None else TEST_NOW)
+    body = {"tenant": tenant, "username": username, "password": DEMO_PASSWORD}
+    second_factor = data_dir is not None and "totp_secret" in read_identities(data_dir).get(tenant, {}).get(
+        username, {})
+    if second_factor:
+        sessions = _SECOND_FACTOR_SESSIONS.setdefault(client, {})
+        known = sessions.get((tenant, username))
+        if known is not None and (await client.get("/api/me", headers=known)).status_code == 200:
+            return known
+        body["totp"] = totp_login_code(data_dir, tenant, username, now)
+    response = await client.post("/api/login", json=body)
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
+    headers = {"Authorization": f"Bearer {response.json()['token']}"}
+    if second_factor:
+        sessions[(tenant, username)] = headers
+    return headers
 
 
 def plan(units: list[tuple[str, str]] | None = None, **overrides: object) -> dict:

@@ -143,8 +143,14 @@ def _eventually(check: Callable[[], object], what: str, timeout: float = EVENT_T
         time.sleep(0.1)
 
 
-def _login(client: httpx.Client, tenant: str, username: str) -> dict[str, str]:
-    r = client.post("/api/login", json={"tenant": tenant, "username": username, "password": DEMO_PASSWORD})
+def _login(client: httpx.Client, tenant: str, username: str, data_dir: Path | None = None) -> dict[str, str]:
+    body = {"tenant": tenant, "username": username, "password": DEMO_PASSWORD}
+    if data_dir is not None:  # an approver's second factor, the way the README's walk gets it
+        env = {**os.environ, "DUBAN_FIXED_TIME": TEST_NOW.isoformat()}
+        code = subprocess.run([str(DUBAN), "totp", "code", "--tenant", tenant, "--user", username, "--data-dir",
+                               str(data_dir)], capture_output=True, text=True, env=env, timeout=60, check=True)
+        body["totp"] = code.stdout.strip()
+    r = client.post("/api/login", json=body)
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}
 
@@ -210,7 +216,7 @@ def test_duban_up_walks_the_path_stops_on_ctrl_c_and_keeps_its_data(tmp_path: Pa
                     "/api/assignments/{assignment_id}/accept"} <= set(paths), sorted(paths)
 
             inspector = _login(client, "city", "inspector")
-            approver = _login(client, "city", "approver")
+            approver = _login(client, "city", "approver", server.data_dir)
             handler = _login(client, "qingjiangpu", "handler")
             chief = _login(client, "qingjiangpu", "chief")
 

@@ -24,7 +24,7 @@ async def test_wrong_passwords_pause_the_account_not_the_others(client, platform
         assert (await _login(client, "inspector", "guess")).status_code == 401
     r = await _login(client, "inspector", DEMO_PASSWORD)  # even the right password, for now
     assert r.status_code == 429 and "15分钟" in r.json()["detail"] and r.json()["retry_after"] > 800
-    assert (await _login(client, "approver", DEMO_PASSWORD)).status_code == 200  # another account is fine
+    assert (await _login(client, "supervisor", DEMO_PASSWORD)).status_code == 200  # another account is fine
     platform.time.advance(minutes=15, seconds=1)
     assert (await _login(client, "inspector", DEMO_PASSWORD)).status_code == 200
     # A success clears the count: four more wrong ones do not pause it.

@@ -95,7 +95,7 @@ async def test_a_node_killed_between_copy_and_ack_keeps_one_copy_and_one_event(s
             transport = httpx.ASGITransport(app=create_app(county, manage_platform=False))
             async with httpx.AsyncClient(transport=transport, base_url="http://county.test") as at_county:
                 inspector = await login(http, "city", "inspector")
-                approver = await login(http, "city", "approver")
+                approver = await login(http, "city", "approver", data_dir=settings.data_dir)
                 handler = await login(at_county, "qingjiangpu", "handler")
                 item_id = await registered_item(http, inspector, approver)
                 r = await http.post(f"/api/items/{item_id}/assign", headers=inspector)

@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from calendar_samples import NOTICE_2027
 from sqlalchemy import func, select
 
+from duban.accounts.manage import enroll_demo
 from duban.accounts.repository import AccountRepository
 from duban.accounts.service import DEMO_PASSWORD, create_user
+from duban.accounts.totp import write_identities
 from duban.calendar.models import CalendarYear
 from duban.calendar.notice import notice_from_data
 from duban.calendar.repository import CalendarRepository
@@ -69,8 +71,12 @@ async def test_2027_is_refused_then_loaded_by_the_city_administrator(client, pla
 
 async def test_only_an_administrator_of_the_city_office_loads(client, platform: Platform):
     async with platform.db.transaction("qingjiangpu") as session:  # a county's own administrator
-        await create_user(AccountRepository(session, "qingjiangpu"), platform.policy, "admin", "区系统管理员",
-                          DEMO_PASSWORD, ["administrator"], cost=10)
+        repo = AccountRepository(session, "qingjiangpu")
+        user = await create_user(repo, platform.policy, "admin", "区系统管理员", DEMO_PASSWORD, ["administrator"],
+                                 cost=10)
+        secret, _ = await enroll_demo(repo, user.id, platform.time.now())  # administrators log in with TOTP
+    write_identities(platform.settings.data_dir, {"qingjiangpu": {"admin": {"password": DEMO_PASSWORD,
+                                                                             "totp_secret": secret}}})
     county_admin = await login(client, "qingjiangpu", "admin")
     r = await client.post("/api/calendar", json=NOTICE_2027, headers=county_admin)
     assert r.status_code == 403 and "city" in r.json()["detail"], r.text

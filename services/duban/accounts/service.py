@@ -10,12 +10,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from duban.accounts import totp as totp_codes
+from duban.accounts.models import User
 from duban.accounts.repository import AccountRepository
 from duban.accounts.throttle import LoginThrottle
 from duban.audit import service as audit
 from duban.db.base import utcnow
 from duban.db.database import Database
-from duban.errors import InvalidInput, NotAuthenticated
+from duban.errors import Forbidden, InvalidInput, NotAuthenticated
 from duban.policy.policy import Actor, Policy
 from duban.tenancy.registry import Registry
 
@@ -71,46 +73,123 @@ class LoginResult:
     actor: Actor
     roles: list[str]
     expires_at: object
+    scope: str | None = None  # a restricted session (PASSWORD, ENROLL); None: a full one
+    recovery_code_used: bool = False
+
+
+# Roles whose holders must log in with a second factor (TOTP): they decide plans and manage users.
+SECOND_FACTOR_ROLES = ("approver", "administrator")
+PASSWORD, ENROLL = "password", "enroll"  # what a restricted session is for
+WRONG_PASSWORD = "用户名或密码错误 (wrong username or password)"
+TOTP_REQUIRED = ("请输入动态口令：该账户须使用第二重验证，请在 totp 字段填写身份验证器上的6位动态口令，"
+                 "或在 recovery_code 字段填写一个恢复码 (a TOTP code is required for this account: send the "
+                 "6-digit code as 'totp', or a recovery code as 'recovery_code')")
+TOTP_WRONG = ("动态口令错误或已使用过，请输入身份验证器上当前的6位动态口令 (wrong or already used TOTP code: send "
+              "the current 6-digit code)")
+RECOVERY_WRONG = "恢复码错误或已使用过 (wrong or already used recovery code)"
+
+
+class SecondFactorFailed(NotAuthenticated):
+    """The password was right; the second factor missing or wrong (counts against the account too)."""
+
+
+def needs_second_factor(roles: list[str] | tuple[str, ...], second_factor_roles: tuple[str, ...]) -> bool:
+    return any(role in second_factor_roles for role in roles)
 
 
 async def login(repo: AccountRepository, policy: Policy, username: str, password: str, hours: int,
-                now: datetime | None = None) -> LoginResult:
-    """Check the password and open a session."""
+                now: datetime | None = None, *, totp: str | None = None, recovery_code: str | None = None,
+                second_factor_roles: tuple[str, ...] = SECOND_FACTOR_ROLES) -> LoginResult:
+    """Check the password (and, for an enrolled account, the TOTP code or a recovery code) and open a
+    session. A holder of a second-factor role not enrolled yet gets a session that may only enroll;
+    a user whose password was reset, one that may only change it."""
     user = await repo.by_username(username)
     # Hash even for unknown users so timing doesn't tell which usernames exist; in a worker thread, so
     # the hashing (tens of milliseconds by design) never holds up the node's other requests.
     ok = await asyncio.to_thread(verify_password, password, user.password_hash if user else _DUMMY_HASH)
     if user is None or not ok or not user.active:
-        raise NotAuthenticated("用户名或密码错误 (wrong username or password)")
-    token = f"{repo.tenant}.{secrets.token_urlsafe(32)}"
+        raise NotAuthenticated(WRONG_PASSWORD)
     now = now or utcnow()
+    security = await repo.security_of(user.id)
+    scope, recovered = None, False
+    if security is not None and security.totp_enrolled_at is not None:
+        recovered = await _second_factor(repo, user.id, security.totp_secret or "", security.totp_last_step, totp,
+                                         recovery_code, now)
+    elif needs_second_factor([r.role for r in user.roles], second_factor_roles):
+        scope = ENROLL
+    if security is not None and security.must_change_password:
+        scope = PASSWORD
+    token = f"{repo.tenant}.{secrets.token_urlsafe(32)}"
     expires_at = now + timedelta(hours=hours)
-    repo.add_session(token_hash(token), user.id, expires_at, now)
+    repo.add_session(token_hash(token), user.id, expires_at, now, scope)
     actor = Actor(repo.tenant, user.username, user.display_name)
-    return LoginResult(token, actor, policy.roles_of(actor), expires_at)
+    return LoginResult(token, actor, policy.roles_of(actor), expires_at, scope, recovered)
+
+
+async def _second_factor(repo: AccountRepository, user_id: int, secret: str, last_step: int | None,
+                         code: str | None, recovery_code: str | None, now: datetime) -> bool:
+    """Check the TOTP code (used up: its step is recorded) or spend a recovery code; True for the latter."""
+    if recovery_code:
+        if await repo.use_recovery_code(user_id, totp_codes.recovery_hash(recovery_code), now):
+            return True
+        raise SecondFactorFailed(RECOVERY_WRONG)
+    if not code:
+        raise SecondFactorFailed(TOTP_REQUIRED)
+    step = totp_codes.matching_step(secret, code, now, last_step)
+    if step is None or not await repo.use_totp_step(user_id, step):
+        raise SecondFactorFailed(TOTP_WRONG)
+    return False
 
 
 async def sign_in(db: Database, policy: Policy, throttle: LoginThrottle, tenant: str, username: str, password: str,
-                  address: str, now: datetime, hours: int) -> LoginResult:
+                  address: str, now: datetime, hours: int, *, totp: str | None = None,
+                  recovery_code: str | None = None,
+                  second_factor_roles: tuple[str, ...] = SECOND_FACTOR_ROLES) -> LoginResult:
     """A login through the throttle: refused early when the address floods or the account is paused;
-    a wrong password counts against the account, a right one clears it."""
+    a wrong password or second factor counts against the account, a full success clears it."""
     throttle.check(tenant, username, address, now)
     try:
         if tenant not in db.tenants:  # costs the same hashing as a wrong password: timing tells nothing
             await asyncio.to_thread(verify_password, password, _DUMMY_HASH)
-            raise NotAuthenticated("用户名或密码错误 (wrong username or password)")
+            raise NotAuthenticated(WRONG_PASSWORD)
         async with db.transaction(tenant) as session:
-            result = await login(AccountRepository(session, tenant), policy, username, password, hours, now)
+            result = await login(AccountRepository(session, tenant), policy, username, password, hours, now,
+                                 totp=totp, recovery_code=recovery_code, second_factor_roles=second_factor_roles)
             await audit.record(session, tenant, result.actor.ref, "login", f"{tenant}/{username}", now, address)
-    except NotAuthenticated:
+            if result.recovery_code_used:
+                await audit.record(session, tenant, result.actor.ref, "recovery_code_used", f"{tenant}/{username}",
+                                   now, address)
+    except NotAuthenticated as exc:
         throttle.failed(tenant, username, now)
         if tenant in db.tenants:  # a failure is kept too (the name tried, from where)
+            detail = f"{address} second factor" if isinstance(exc, SecondFactorFailed) else address
             async with db.transaction(tenant) as session:
                 await audit.record(session, tenant, f"{tenant}/{username}", "login_failed", f"{tenant}/{username}",
-                                   now, address)
+                                   now, detail)
         raise
     throttle.succeeded(tenant, username)
     return result
+
+
+# What a restricted session may call besides seeing who it is and logging out.
+_ANY_SCOPE = {("GET", "/api/me"), ("HEAD", "/api/me"), ("POST", "/api/logout"), ("POST", "/api/logout/all")}
+_SCOPE_ALLOWS = {
+    PASSWORD: ({("POST", "/api/account/password")},
+               "您使用的是管理员设置的临时密码，请先修改密码后再继续 (a temporary password: change it first, "
+               "POST /api/account/password)"),
+    ENROLL: ({("POST", "/api/account/totp"), ("POST", "/api/account/totp/confirm")},
+             "您的角色须使用动态口令登录，请先绑定身份验证器后再继续 (your role needs a second factor: enroll "
+             "first, POST /api/account/totp then /api/account/totp/confirm)"),
+}
+
+
+def check_scope(scope: str | None, method: str, path: str) -> None:
+    """Refuse (403) what a restricted session may not do."""
+    if scope is None or (method, path) in _ANY_SCOPE:
+        return
+    allowed, message = _SCOPE_ALLOWS.get(scope, (set(), "登录受限 (restricted session)"))
+    if (method, path) not in allowed:
+        raise Forbidden(message)
 
 
 TOUCH_EVERY = timedelta(minutes=1)  # how stale a session's last use may be recorded (saves a write a request)
@@ -125,6 +204,7 @@ class SessionState:
     actor: Actor
     idle: bool  # unused for longer than the idle time: the session ends (it is deleted)
     stale: bool  # its last use was recorded more than TOUCH_EVERY ago: record this one
+    scope: str | None = None  # a restricted session: what it may do (check_scope); None: anything
 
     @property
     def needs_write(self) -> bool:
@@ -137,10 +217,10 @@ async def session_state(repo: AccountRepository, token: str, now: datetime, idle
     found = await repo.session_of(token_hash(token), now)
     if found is None:
         raise NotAuthenticated(SESSION_UNKNOWN)
-    created_at, last_seen_at, username, display_name = found
+    created_at, last_seen_at, username, display_name, scope = found
     last = last_seen_at or created_at
     return SessionState(Actor(repo.tenant, username, display_name), bool(idle) and last <= now - idle,
-                        last <= now - TOUCH_EVERY)
+                        last <= now - TOUCH_EVERY, scope)
 
 
 async def authenticate(repo: AccountRepository, token: str, now: datetime | None = None,
@@ -162,13 +242,15 @@ async def authenticate(repo: AccountRepository, token: str, now: datetime | None
 async def create_user(
     repo: AccountRepository, policy: Policy, username: str, display_name: str, password: str, roles: list[str],
     cost: int = 14, email: str | None = None, group: str | None = None,
-) -> None:
+) -> User:
     """Add a user with roles (roles must exist in the policy files) and, for a group member, the 督查组."""
     unknown = sorted(set(roles) - policy.known_roles())
     if unknown:
         raise InvalidInput(f"未知角色 (unknown roles): {', '.join(unknown)}")
-    await repo.add(username, display_name, hash_password(password, cost), roles, email, group)
+    hashed = await asyncio.to_thread(hash_password, password, cost)  # off the event loop
+    user = await repo.add(username, display_name, hashed, roles, email, group)
     policy.grant(repo.tenant, username, roles, group)
+    return user
 
 
 def demo_email(tenant_code: str, username: str) -> str:
@@ -205,6 +287,6 @@ async def load_grants(repo: AccountRepository, policy: Policy) -> int:
     """Load the tenant's user → role assignments (and group members' groups) into the policy; returns
     how many users."""
     users = await repo.all_with_roles()
-    for user in users:
-        policy.grant(repo.tenant, user.username, [r.role for r in user.roles], user.group_code)
+    # One swap for the whole tenant: its earlier grants go, other tenants' cached decisions stay.
+    policy.reload_tenant(repo.tenant, [(u.username, [r.role for r in u.roles], u.group_code) for u in users])
     return len(users)
