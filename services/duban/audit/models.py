@@ -23,3 +23,15 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class HistoryHead(Base):
+    """The end of the items' history chain (audit/history.py): one row (``id`` 1) with the last number
+    handed out and the hash of that row. A transaction takes its numbers by updating this row, so
+    concurrent writers queue on it; a trigger copies each new history row's hash into it."""
+
+    __tablename__ = "history_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -44,9 +44,10 @@ class Consumer:
         self._stopping = False
         self._raised: dict[tuple[str, str, str], object] = {}
 
-    async def receive(self, tenant: str, body: bytes) -> str:
-        """Take one event (also used by tests to deliver by hand)."""
-        outcome = await self.inbox.receive(tenant, body)
+    async def receive(self, tenant: str, body: bytes, subject: str | None = None) -> str:
+        """Take one event (also used by tests to deliver by hand); ``subject``: the NATS subject it came
+        on, whose sender must be the envelope's ``from_tenant`` (events/inbox.py)."""
+        outcome = await self.inbox.receive(tenant, body, subject)
         self.on_commit(tenant)
         return outcome
 
@@ -110,7 +111,7 @@ class Consumer:
                      message.metadata.sequence.stream if message.metadata else "?")
         try:
             try:
-                await self.receive(tenant, message.data)
+                await self.receive(tenant, message.data, message.subject)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

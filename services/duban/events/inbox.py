@@ -31,7 +31,7 @@ from duban.context import EventContext
 from duban.db.base import utcnow
 from duban.db.database import Database
 from duban.errors import Conflict, DubanError, InvalidInput, NotFound, Refused, ServiceUnavailable
-from duban.events.envelope import Envelope, decode, payload_of
+from duban.events.envelope import Envelope, decode, payload_of, subject_for
 from duban.events.keys import Keyring
 from duban.events.models import (
     APPLIED,
@@ -76,8 +76,13 @@ class Inbox:
         self.contexts = contexts or (lambda session, tenant: EventContext(tenant, session, None))
 
     # -- one delivery ------------------------------------------------------------------------------
-    async def receive(self, tenant: str, body: bytes) -> str:
-        """Take one delivered event; returns what became of it (a status of ``events.models``)."""
+    async def receive(self, tenant: str, body: bytes, subject: str | None = None) -> str:
+        """Take one delivered event; returns what became of it (a status of ``events.models``).
+
+        ``subject``: the NATS subject it came on (the consumer gives it; ``duban.v1.<to>.<from>.<kind>``,
+        where NATS let only the node hosting ``<from>`` publish). An event whose subject names another
+        sender than its signed ``from_tenant`` is rejected: a node may pass on only its own tenants'
+        events, even when it holds a genuine one of another tenant."""
         try:
             envelope = decode(body)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
@@ -85,15 +90,16 @@ class Inbox:
                 InboxRepository(session, tenant).add(None, body, REJECTED, f"undecodable: {exc}")
             return REJECTED
         async with self.db.transaction(tenant) as session:
-            outcome = await self._receive(session, tenant, envelope, body)
+            outcome = await self._receive(session, tenant, envelope, body, subject)
         return outcome
 
-    async def _receive(self, session: AsyncSession, tenant: str, envelope: Envelope, body: bytes) -> str:
+    async def _receive(self, session: AsyncSession, tenant: str, envelope: Envelope, body: bytes,
+                       subject: str | None = None) -> str:
         inbox = InboxRepository(session, tenant)
         seen = await inbox.get(envelope.id)
         # The signature first: nothing an envelope says (its id, number, sender, kind) is believed
         # before its sender tenant's key has verified it.
-        forged = self.keys.verify(envelope)
+        forged = self.keys.verify(envelope) or self._misaddressed(envelope, subject)
         if forged is not None:
             if seen is not None and seen.status == REJECTED and seen.body == body.decode("utf-8", "replace"):
                 seen.duplicates += 1  # the same forgery delivered again
@@ -126,6 +132,29 @@ class Inbox:
         stream.last_seq = envelope.seq
         await self._drain(session, tenant, inbox, stream)
         return outcome
+
+    @staticmethod
+    def _misaddressed(envelope: Envelope, subject: str | None) -> str | None:
+        """Does the subject's sender (checked by NATS) differ from the one the envelope names?"""
+        if subject is None:
+            return None
+        parts = subject.split(".", 4)  # duban, v1, <to>, <from>, <kind> (the kind has dots of its own)
+        sender = parts[3] if len(parts) == 5 else None
+        if sender != envelope.from_tenant:
+            return (f"sender mismatch: the subject {subject!r} names {sender or '(none)'}, "
+                    f"the event says {envelope.from_tenant}")
+        if subject != subject_for(envelope.to_tenant, envelope.from_tenant, envelope.kind):
+            return f"subject {subject!r} does not match the event ({envelope.to_tenant}, {envelope.kind})"
+        return None
+
+    def _stored(self, row: InboxEvent) -> Envelope:
+        """A kept event read back for applying: its stored body must still carry its sender's valid
+        signature (a body changed in the database is not believed). Raises ``Refused``."""
+        envelope = decode(row.body.encode())
+        forged = self.keys.verify(envelope)
+        if forged is not None:
+            raise Refused(f"保存的事件签名无效，不能应用：{forged} (the stored event no longer verifies)")
+        return envelope
 
     def _refusal(self, tenant: str, envelope: Envelope) -> str | None:
         if envelope.to_tenant != tenant:
@@ -175,7 +204,13 @@ class Inbox:
             waiting = await inbox.at_seq(stream.item_ref, stream.from_tenant, stream.last_seq + 1, PARKED)
             if waiting is None:
                 return
-            outcome = await self._apply(session, tenant, decode(waiting.body.encode()), waiting)
+            try:
+                envelope = self._stored(waiting)
+            except (Refused, msgspec.ValidationError, msgspec.DecodeError) as exc:
+                waiting.status, waiting.reason = REJECTED, getattr(exc, "message", None) or f"undecodable: {exc}"
+                log.warning("parked event %s at %s rejected: %s", waiting.id, tenant, waiting.reason)
+                return
+            outcome = await self._apply(session, tenant, envelope, waiting)
             if outcome == REJECTED:
                 return
             stream.last_seq = waiting.seq
@@ -186,7 +221,13 @@ class Inbox:
         still cannot apply (the caller's transaction then rolls back and the event stays a conflict)."""
         inbox = InboxRepository(session, tenant)
         row = await self._resolvable(inbox, event_id, (CONFLICT,))
-        if await self._apply(session, tenant, decode(row.body.encode()), row) != APPLIED:
+        try:
+            envelope = self._stored(row)  # the signature again: the stored body may have been changed
+        except Refused as exc:
+            raise Conflict(exc.message) from exc
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise Conflict(f"保存的事件无法解读，不能应用 (the stored event is undecodable: {exc})") from exc
+        if await self._apply(session, tenant, envelope, row) != APPLIED:
             raise Conflict(f"重放未成功：{row.reason} (replay did not apply)")
         row.resolved_by, row.resolved_at = by, utcnow()
         log.info("event %s replayed at %s by %s", event_id, tenant, by)

@@ -78,6 +78,8 @@ class Assignment(Base):
     accepted_by: Mapped[str | None] = mapped_column(String(100))
     leader_in_charge: Mapped[str | None] = mapped_column(String(64))  # 分管领导 named at 签收 (a username here)
     plan_units: Mapped[list | None] = mapped_column(JSON)  # the item's units ({"unit", "role"}), as 交办 sent them
+    # The item's 密级, sent with 交办: a protected item's copy at the unit is protected too (confidentiality/).
+    confidentiality: Mapped[str] = mapped_column(String(16), default="internal", server_default="internal")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -104,3 +106,7 @@ class HistoryEntry(Base):
     actor: Mapped[str] = mapped_column(String(100))  # "<tenant>/<username>"
     note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The chain (audit/history.py fills these in at flush): a gapless number, the previous row's hash, its own.
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -7,6 +7,7 @@ import fcntl
 import functools
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -125,7 +126,8 @@ class _ServerProcess:
             raise RuntimeError(f"{self.name} already running (pid {self._proc.pid})")
         if self._proc is not None:
             self._after_exit()  # a child that died on its own leaves our lock fd open
-        self._workdir.mkdir(parents=True, exist_ok=True)
+        self._workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._workdir.chmod(0o700)  # the stored objects or events, and the keys: this user only
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self._lock()
         try:
@@ -361,7 +363,24 @@ class S3ServerProcess(_ServerProcess):
         config.touch(mode=0o600)
         config.chmod(0o600)
         config.write_text(json.dumps(identities, indent=2))
+        self._write_security()
         self._ports_file.write_text(json.dumps(self.ports, indent=2))
+
+    def _write_security(self) -> None:
+        """``security.toml`` in weed's working directory (the data dir; weed reads ``./security.toml``
+        first): JWT signing keys, fresh at every start, for the volume server (writes and reads, signed by
+        the master for the filer) and the filer (writes and reads, signed by the S3 gateway). So the S3
+        API, with its credentials, is the only way in: an unauthenticated PUT, DELETE or GET on the filer
+        or volume port is answered 401 and cannot touch an object under lock. The UIs are off."""
+        keys = {section: secrets.token_hex(32) for section in
+                ("jwt.signing", "jwt.signing.read", "jwt.filer_signing", "jwt.filer_signing.read")}
+        text = "".join(f'[{section}]\nkey = "{key}"\nexpires_after_seconds = 10\n\n' for section, key in keys.items())
+        text += "[access]\nui = false\n"
+        path = self.data_dir / "security.toml"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # also one written before this rule
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
 
     def _prepare(self) -> list[str]:
         if not all(port_is_free(p, self.host) for p in self.ports.values()):
