@@ -56,6 +56,7 @@ class AssignmentIssued(msgspec.Struct, frozen=True):
     units: list[dict[str, str]] = []  # the whole plan ({"unit", "role"}): the lead and its co-units know each other
     group: str | None = None  # the item's 督查组 and issuing leader: the unit's queue filters by them
     leader: str | None = None
+    confidentiality: str = "internal"  # the item's 密级 (confidentiality/levels.py); events from before: internal
     v: int = 1
 
 

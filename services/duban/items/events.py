@@ -38,7 +38,7 @@ async def on_issued(ctx: EventContext, env: Envelope, p: AssignmentIssued) -> No
         id=p.assignment_id, item_ref=env.item_ref, item_id=None, assigner=env.from_tenant, unit=ctx.tenant,
         role=p.role, serial=p.serial, title=p.title, content=p.content, requirements=p.requirements,
         source_kind=p.source_kind, deadline=p.deadline, state="issued", assigned_at=env.occurred_at,
-        plan_units=p.units or None, group_code=p.group, issuing_leader=p.leader,
+        plan_units=p.units or None, group_code=p.group, issuing_leader=p.leader, confidentiality=p.confidentiality,
     ))
     await ctx.session.flush()
     deadlines.add_clocks(ClockRepository(ctx.session, ctx.tenant), p.assignment_id,

@@ -58,6 +58,7 @@ async def split(ctx: TenantContext, assignment_id: str, data: PartCreate) -> tup
         division=tenant.name if tenant else ctx.tenant, group_code="", deadline=data.deadline, units=units,
         progress_reports=data.progress_reports, state="registered", parent_ref=parent.item_ref,
         parent_assignment_id=parent.id, created_by=ctx.actor.ref,
+        confidentiality=parent.confidentiality,  # a part of a protected assignment is protected too (第八条)
     )
     repo.add(part)
     ref = items.item_ref(ctx.tenant, part.id)
