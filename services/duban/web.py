@@ -14,7 +14,7 @@ Ctx = NamedDependency[TenantContext]  # the caller's unit of work, injected as `
 Node = NamedDependency[Platform]  # the node, injected as ``platform``
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 Offset = Annotated[int, QueryParameter(ge=0, le=10_000_000)]  # past any real list; keeps SQL in range
-StateFilter = Annotated[str | None, QueryParameter(name="state", description="only this state")]
+StateFilter = Annotated[str | None, QueryParameter(name="state", description="only this state", max_length=32)]
 LightQuery = Annotated[Literal["green", "yellow", "red"] | None, QueryParameter(description="only this traffic light")]
 
 __all__ = ["Ctx", "FromPath", "JSONBody", "Limit", "LightQuery", "Node", "Offset", "StateFilter"]

@@ -12,11 +12,13 @@ from duban.deadlines.models import Clock
 from duban.deadlines.schemas import ClockRead
 from duban.extensions.schemas import ExtensionRead
 from duban.items.models import Assignment, Feedback, HistoryEntry, Item
+from duban.openapi import AnyOf
 from duban.reminders.schemas import ReminderRead
 from duban.supervision.schemas import SupervisionRead
 
 SourceKind = Literal["guidance", "major_decision", "meeting_item", "instruction", "suggestion_proposal", "other"]
-Confidentiality = Literal["public", "internal", "confidential", "secret"]
+# 密级 (confidentiality/levels.py): sensitive is protected; the state-secret levels are named only to be refused.
+Confidentiality = Literal["public", "internal", "sensitive", "confidential", "secret", "top_secret"]
 Retention = Literal["permanent", "30y", "10y"]
 Text = Annotated[str, msgspec.Meta(max_length=20000)]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -29,15 +31,15 @@ Light = Literal["green", "yellow", "red"]
 class GuidanceSource(msgspec.Struct, forbid_unknown_fields=True):
     """1. 指导: guidance of a subordinate supervision body."""
 
-    tenant: str = ""
-    note: str = ""
+    tenant: Annotated[str, msgspec.Meta(max_length=32)] = ""
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 
 class MajorDecisionSource(msgspec.Struct, forbid_unknown_fields=True):
     """2. 重大决策部署: a decision or work deployment of the higher government or the city."""
 
-    document: Annotated[str, msgspec.Meta(min_length=1, description="文件名称或文号")]
-    issued_by: str = ""
+    document: Annotated[str, msgspec.Meta(min_length=1, max_length=200, description="文件名称或文号")]
+    issued_by: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
 class MeetingItemSource(msgspec.Struct, forbid_unknown_fields=True):
@@ -45,36 +47,38 @@ class MeetingItemSource(msgspec.Struct, forbid_unknown_fields=True):
 
     meeting_kind: Literal["plenary", "executive", "mayor_topic"]
     meeting_date: date
-    session_number: Annotated[str, msgspec.Meta(min_length=1, description="第几次会议")]
-    agreed_text: Annotated[str, msgspec.Meta(min_length=1)]
+    session_number: Annotated[str, msgspec.Meta(min_length=1, max_length=50, description="第几次会议")]
+    agreed_text: Annotated[str, msgspec.Meta(min_length=1, max_length=20000)]
     feedback_due: date | None = None  # the date the meeting set for the answer (else the plan's 办结时限)
-    meeting_id: str | None = None  # the meeting record it was created from (meetings/), if any
+    # the meeting record it was created from (meetings/), if any
+    meeting_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
 class InstructionSource(msgspec.Struct, forbid_unknown_fields=True):
     """4. 领导批示/交办: a leader's instruction, 批示 or assigned matter."""
 
-    leader: Annotated[str, msgspec.Meta(min_length=1)]
-    instruction_text: Annotated[str, msgspec.Meta(min_length=1)]
+    leader: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    instruction_text: Annotated[str, msgspec.Meta(min_length=1, max_length=20000)]
     instructed_on: date
-    document: str = ""
+    document: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
 class SuggestionProposalSource(msgspec.Struct, forbid_unknown_fields=True):
     """5. 建议提案: an NPC deputy's suggestion or a CPPCC member's proposal."""
 
     kind: Literal["suggestion", "proposal"]
-    number: Annotated[str, msgspec.Meta(min_length=1)]
-    proposer: Annotated[str, msgspec.Meta(min_length=1)]
-    session: str = ""
-    proposal_id: str | None = None  # the proposal record it was registered from (proposals/), if any
+    number: Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+    proposer: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    session: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    # the proposal record it was registered from (proposals/), if any
+    proposal_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
 class OtherSource(msgspec.Struct, forbid_unknown_fields=True):
     """6. 其他: other matters assigned by city leaders."""
 
-    leader: str = ""
-    note: str = ""
+    leader: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 
 SOURCE_SCHEMAS: dict[str, type[msgspec.Struct]] = {
@@ -85,6 +89,11 @@ SOURCE_SCHEMAS: dict[str, type[msgspec.Struct]] = {
     "suggestion_proposal": SuggestionProposalSource,
     "other": OtherSource,
 }
+# ``source``: the details of the kind ``source_kind`` names, checked against its struct above (items.service).
+Source = Annotated[dict[str, Any], AnyOf(*SOURCE_SCHEMAS.values(), description=(
+    "来源详情：其结构由 source_kind 决定 (the details of the source: the schema of the kind source_kind names — "
+    "guidance: GuidanceSource, major_decision: MajorDecisionSource, meeting_item: MeetingItemSource, "
+    "instruction: InstructionSource, suggestion_proposal: SuggestionProposalSource, other: OtherSource)"))]
 
 
 class UnitPlan(msgspec.Struct, forbid_unknown_fields=True):
@@ -101,7 +110,7 @@ class ItemCreate(msgspec.Struct, forbid_unknown_fields=True):
     # 第四条2: the 督查组; without it, the group of the issuing leader's portfolio (registry [[leaders]]).
     group: Annotated[str, msgspec.Meta(min_length=1, max_length=32, description="督查组 code")] | None = None
     issuing_leader: Annotated[str, msgspec.Meta(min_length=1, max_length=32, description="交办领导 code")] | None = None
-    source: dict[str, Any] = {}
+    source: Source = {}
     content: Text = ""
     requirements: Text = ""
     confidentiality: Confidentiality = "internal"
@@ -112,7 +121,7 @@ class ItemCreate(msgspec.Struct, forbid_unknown_fields=True):
 class ItemUpdate(msgspec.Struct, forbid_unknown_fields=True):
     title: Title | None = None
     source_kind: SourceKind | None = None
-    source: dict[str, Any] | None = None
+    source: Source | None = None
     division: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
     group: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] | None = None
     issuing_leader: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] | None = None
@@ -218,7 +227,7 @@ class ItemRead(msgspec.Struct):
     serial: str | None
     title: str
     source_kind: str
-    source: dict[str, Any]
+    source: Source
     content: str
     requirements: str
     division: str

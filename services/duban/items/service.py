@@ -11,6 +11,7 @@ import msgspec
 from duban.accounts.repository import AccountRepository
 from duban.archive import ArchiveStore, DossierMeta, build_dossier
 from duban.attachments import service as attachments
+from duban.confidentiality.levels import check_level
 from duban.context import TenantContext, today
 from duban.counits import report as counits
 from duban.db.base import new_id, utcnow
@@ -88,9 +89,11 @@ def _move(obj: Item | Assignment, allowed: tuple[str, ...], to: str, action: str
 # -- plan checks ---------------------------------------------------------------------------------
 def _check_source(kind: str, source: dict) -> dict:
     try:
-        return msgspec.to_builtins(msgspec.convert(source, SOURCE_SCHEMAS[kind], strict=False))
+        checked = msgspec.to_builtins(msgspec.convert(source, SOURCE_SCHEMAS[kind], strict=False))
     except msgspec.ValidationError as exc:
         raise InvalidInput(f"事项来源信息有误 (source of kind {kind}): {exc}") from exc
+    check_text({f"source.{k}": v for k, v in checked.items() if isinstance(v, str)}, required=())
+    return checked
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -181,6 +184,7 @@ async def create_item(ctx: TenantContext, data: ItemCreate) -> Item:
     authorize_group(ctx, group)
     check_text({"title": data.title, "content": data.content, "requirements": data.requirements,
                 "division": data.division})
+    check_level(data.confidentiality)  # 第八条: no state secrets on this network
     item = Item(
         id=new_id(), title=data.title, source_kind=data.source_kind,
         source=_check_source(data.source_kind, data.source), content=data.content,
@@ -205,6 +209,8 @@ async def update_item(ctx: TenantContext, item_id: str, data: ItemUpdate) -> Ite
     _move(item, ("draft", "rejected"), item.state, "update")
     authorize_group(ctx, item.group_code)
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+    if "confidentiality" in changes:
+        check_level(changes["confidentiality"])  # 第八条: no state secrets on this network
     if {"group", "issuing_leader"} & changes.keys():  # a new leader brings their group, unless one is named
         item.issuing_leader = changes.get("issuing_leader", item.issuing_leader)
         changes["group"] = plan_group(ctx, changes.get("group"), item.issuing_leader)
@@ -286,7 +292,7 @@ async def assign(ctx: TenantContext, item_id: str) -> tuple[Item, list[Assignmen
             role=plan["role"], serial=item.serial, title=item.title, content=item.content,
             requirements=item.requirements, source_kind=item.source_kind, deadline=item.deadline,
             state="issued", assigned_at=at, plan_units=item.units,
-            group_code=item.group_code, issuing_leader=item.issuing_leader,
+            group_code=item.group_code, issuing_leader=item.issuing_leader, confidentiality=item.confidentiality,
         )
         repo.add_assignment(a)
         await ctx.session.flush()
@@ -296,7 +302,7 @@ async def assign(ctx: TenantContext, item_id: str) -> tuple[Item, list[Assignmen
         await outbox_add(ctx, "assignment.issued", a.unit, ref, AssignmentIssued(
             a.id, a.role, a.title, a.content, a.requirements, a.source_kind, a.deadline, a.serial,
             [ClockSet(c.id, c.kind, c.seq, c.rule, c.due, c.start) for c in clocks], item.units,
-            group=item.group_code, leader=item.issuing_leader), at)
+            group=item.group_code, leader=item.issuing_leader, confidentiality=item.confidentiality), at)
         made.append(a)
     if item.source_kind == "suggestion_proposal":  # the units get the proposal's particulars (proposals/)
         from duban.proposals.service import on_assigned  # noqa: PLC0415 (proposals builds on this module)
