@@ -53,6 +53,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from duban.context import TenantContext
+from duban.db import prepared
 from duban.items import views
 from duban.items.repository import ItemRepository
 from duban.lists import cursor
@@ -426,11 +427,16 @@ class Bench:
             if marker in statement and not seen:
                 seen.append((statement, tuple(parameters)))
 
+        def prepared_run(statement, parameters) -> None:  # noqa: ANN001 (the lists' prepared statements)
+            capture(None, None, statement, parameters, None, False)
+
         event.listen(Engine, "before_cursor_execute", capture)
+        prepared.listeners.append(prepared_run)
         try:
             await run()
         finally:
             event.remove(Engine, "before_cursor_execute", capture)
+            prepared.listeners.remove(prepared_run)
         assert seen, f"no statement with {marker!r}"
         return seen[0]
 

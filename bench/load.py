@@ -188,6 +188,7 @@ def _bench(name: str, database_url: str, args: argparse.Namespace, nats: NatsSer
     began = time.monotonic()
     _duban(env, "migrate")
     _duban(env, "seed-demo")
+    _duban(env, "keys", "init")  # the node signs its events: it must hold its tenants' private keys
     server = _start_server(env, workdir / f"serve-{name}.log", base)
     try:
         with httpx.Client(base_url=base, timeout=30) as client:

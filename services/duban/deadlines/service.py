@@ -143,12 +143,16 @@ def warn_until(today: date, warn_workdays: int, cal: rules.Workdays) -> date:
 def light(clocks: list[Clock], state: str, today: date, warn_until_day: date) -> str | None:
     """Red if an open clock is past due, yellow if one is due by ``warn_until_day``, else green;
     None once the unit has asked for completion."""
+    return light_of(state, min((c.due for c in clocks if c.state == OPEN), default=None), today, warn_until_day)
+
+
+def light_of(state: str, next_due: date | None, today: date, warn_until_day: date) -> str | None:
+    """``light`` from the earliest due date of the unit's open clocks (None: no open clock)."""
     if state in DONE_STATES:
         return None
-    dues = [c.due for c in clocks if c.state == OPEN]
-    if any(d < today for d in dues):
+    if next_due is not None and next_due < today:
         return RED
-    if any(d <= warn_until_day for d in dues):
+    if next_due is not None and next_due <= warn_until_day:
         return YELLOW
     return GREEN
 

@@ -8,6 +8,7 @@ from litestar.di import NamedDependency, Provide
 
 from duban.archive import DossierLocation
 from duban.attachments import service as attachments
+from duban.confidentiality import access
 from duban.context import TenantContext
 from duban.errors import Conflict
 from duban.extensions.repository import ExtensionRepository
@@ -59,7 +60,7 @@ class ItemController(Controller):
         searched (lists/query.py), one page; the next page's cursor is in ``X-Next-Cursor`` and ``Link``."""
         ctx.policy.authorize(ctx.actor, "item", "read")
         listing = list_query.check(ctx)
-        page = await ItemRepository(ctx.session, ctx.tenant).list(listing.filters, listing.page)
+        page = await ItemRepository(ctx.session, ctx.tenant).list(listing.filters, listing.page, access.reader(ctx))
         return listing.respond(await views.item_views(ctx, page.rows), page.next_cursor)
 
     @get("/{item_id:str}")
@@ -143,7 +144,7 @@ class ItemController(Controller):
     @get("/{item_id:str}/archive/verify")
     async def verify(self, ctx: Ctx, item_id: FromPath[str], platform: Node) -> VerifyRead:
         """Re-read and re-hash the archived dossier."""
-        ctx.policy.authorize(ctx.actor, "item", "read")
+        ctx.policy.authorize(ctx.actor, "archive", "verify")
         item = await ItemRepository(ctx.session, ctx.tenant).get(item_id)
         if not item.archive:
             raise Conflict("事项尚未归档 (not archived yet)")
@@ -174,7 +175,8 @@ class AssignmentController(Controller):
         filtered and searched, one page (the next page's cursor in ``X-Next-Cursor`` and ``Link``)."""
         ctx.policy.authorize(ctx.actor, "assignment", "read")
         listing = list_query.check(ctx)
-        page = await ItemRepository(ctx.session, ctx.tenant).received(listing.filters, listing.page)
+        page = await ItemRepository(ctx.session, ctx.tenant).received(listing.filters, listing.page,
+                                                                       access.reader(ctx))
         return listing.respond(await views.assignment_views(ctx, page.rows), page.next_cursor)
 
     @get("/{assignment_id:str}")

@@ -3,7 +3,10 @@ time, from the clocks and today's date; never stored)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from duban.context import TenantContext
+from duban.db.prepared import Row
 from duban.deadlines import service as deadlines
 from duban.deadlines.repository import ClockRepository
 from duban.items.models import Assignment, Item
@@ -18,10 +21,10 @@ def warn_until(ctx: TenantContext):  # noqa: ANN201
     return today, deadlines.warn_until(today, tenant.warn_workdays if tenant else 3, ctx.calendar)
 
 
-async def assignment_views(ctx: TenantContext, assignments: list[Assignment]) -> list[AssignmentRead]:
-    """Assignments with their clocks and lights (one query for all the clocks)."""
+async def assignment_views(ctx: TenantContext, assignments: Sequence[Assignment | Row]) -> list[AssignmentRead]:
+    """Assignments (objects or rows) with their clocks and lights (one query for all the clocks)."""
     today, until = warn_until(ctx)
-    clocks = await ClockRepository(ctx.session, ctx.tenant).of([a.id for a in assignments])
+    clocks = await ClockRepository(ctx.session, ctx.tenant).rows_of([a.id for a in assignments])
     by_assignment: dict[str, list] = {}
     for c in clocks:
         by_assignment.setdefault(c.assignment_id, []).append(c)
@@ -30,12 +33,10 @@ async def assignment_views(ctx: TenantContext, assignments: list[Assignment]) ->
             for a in assignments]
 
 
-async def item_views(ctx: TenantContext, items: list[Item]) -> list[ItemRead]:
-    """Items with their light: the worst of their units'."""
-    repo = ItemRepository(ctx.session, ctx.tenant)
-    by_item: dict[str, list[AssignmentRead]] = {}
-    for view in await assignment_views(ctx, await repo.assignments_of_items([i.id for i in items])):
-        by_item.setdefault(view.item_ref.rpartition("/")[2], []).append(view)
-    today = ctx.time.today()
-    return [ItemRead.of(i, ctx.tenant, today, deadlines.worst([v.light for v in by_item.get(i.id, [])]))
-            for i in items]
+async def item_views(ctx: TenantContext, items: Sequence[Item | Row]) -> list[ItemRead]:
+    """Items with their light: the worst of their units' (one query: each unit's earliest open due date)."""
+    today, until = warn_until(ctx)
+    lights: dict[str, list[str | None]] = {}
+    for a in await ItemRepository(ctx.session, ctx.tenant).next_dues_of_items([i.id for i in items]):
+        lights.setdefault(a.item_id, []).append(deadlines.light_of(a.state, a.next_due, today, until))
+    return [ItemRead.of(i, ctx.tenant, today, deadlines.worst(lights.get(i.id, []))) for i in items]

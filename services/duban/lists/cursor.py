@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, literal, tuple_
+from sqlalchemy import Integer, Select, bindparam, literal, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from duban.errors import InvalidInput
@@ -120,6 +120,25 @@ class Keyset:
             key = tuple_(*(literal(v, c.type) for v, c in zip(after, self.columns, strict=True)))
             query = query.where(row < key if self.descending else row > key)
         return query
+
+    def prepared(self, query: Select, after: bool) -> Select:
+        """``select`` for a prepared statement: the page's size and the cursor's key as named parameters
+        (``limit``, ``after_0``…; ``values`` gives them)."""
+        order = [c.desc() if self.descending else c.asc() for c in self.columns]
+        query = query.order_by(*order).limit(bindparam("limit", type_=Integer()))
+        if after:
+            row = tuple_(*self.columns)
+            key = tuple_(*(bindparam(f"after_{n}", type_=c.type) for n, c in enumerate(self.columns)))
+            query = query.where(row < key if self.descending else row > key)
+        return query
+
+    def values(self, page: PageRequest) -> dict[str, object]:
+        """The parameters of ``prepared`` for this page (the cursor checked: InvalidInput if bad)."""
+        values: dict[str, object] = {"limit": page.limit + 1}
+        if page.cursor is not None:
+            after = decode(page.cursor, self.kind, self.types)
+            values.update((f"after_{n}", v) for n, v in enumerate(after))
+        return values
 
     def page(self, rows: Sequence[T], page: PageRequest, key: Callable[[T], Sequence[object]] | None = None) -> Page[T]:
         """The rows of the page and the cursor after its last row, if more follow."""

@@ -29,7 +29,7 @@ walks the whole list for a rare word or reads every match of a common one (secon
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, column, func, literal_column, or_, select, table, text
+from sqlalchemy import ColumnElement, column, func, literal, literal_column, or_, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -63,16 +63,40 @@ async def matching(session: AsyncSession, id_column: InstrumentedAttribute, titl
                    content: InstrumentedAttribute, q: str) -> ColumnElement[bool]:
     """A WHERE clause: the row's title or text contains ``q`` (and, on PostgreSQL, this transaction plans
     its statements with their parameters: see the module's note)."""
-    pattern = like_pattern(q)
+    way = await how(session, id_column.class_.__tablename__, q)
+    return clause(way, id_column, title, content, literal(like_pattern(q)), literal(phrase(q)))
+
+
+def phrase(q: str) -> str:
+    """``q`` as one FTS5 phrase."""
+    return '"' + q.replace('"', '""') + '"'
+
+
+async def how(session: AsyncSession, name: str, q: str) -> str:
+    """How table ``name`` is searched for ``q``: ``ilike`` (PostgreSQL, trigram indexes; this transaction
+    then plans its statements with their parameters), ``like`` (SQLite: row by row, for short or common
+    words) or ``fts`` (SQLite: from the FTS5 index, for rare words)."""
     if session.bind.dialect.name == "postgresql":
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-        return or_(title.ilike(pattern, escape="\\"), content.ilike(pattern, escape="\\"))
-    like = or_(title.like(pattern, escape="\\"), content.like(pattern, escape="\\"))
+        return "ilike"
     if len(q) < TRIGRAM:
-        return like
+        return "like"
+    found = select(literal_column("rowid")).select_from(table(f"{name}_search")).where(
+        literal_column(f"{name}_search").op("MATCH")(phrase(q)))
+    if await session.scalar(select(func.count()).select_from(found.limit(COMMON).subquery())) >= COMMON:
+        return "like"
+    return "fts"
+
+
+def clause(way: str, id_column: InstrumentedAttribute, title: InstrumentedAttribute, content: InstrumentedAttribute,
+           pattern: ColumnElement[str], match: ColumnElement[str]) -> ColumnElement[bool]:
+    """The WHERE clause of a search done ``way`` (see ``how``), with the ``%q%`` pattern and the FTS5 phrase
+    as expressions (literal values, or named parameters of a prepared statement)."""
+    if way == "ilike":
+        return or_(title.ilike(pattern, escape="\\"), content.ilike(pattern, escape="\\"))
+    if way == "like":
+        return or_(title.like(pattern, escape="\\"), content.like(pattern, escape="\\"))
     name = id_column.class_.__tablename__
     fts, keys = table(f"{name}_search", column("rowid")), table(f"{name}_search_keys", column("n"), column("id"))
-    found = select(fts.c.rowid).where(literal_column(f"{name}_search").op("MATCH")('"' + q.replace('"', '""') + '"'))
-    if await session.scalar(select(func.count()).select_from(found.limit(COMMON).subquery())) >= COMMON:
-        return like
+    found = select(fts.c.rowid).where(literal_column(f"{name}_search").op("MATCH")(match))
     return id_column.in_(select(keys.c.id).where(keys.c.n.in_(found)))
