@@ -8,9 +8,9 @@ import uuid
 
 from litestar import Litestar, Request, Response, get
 from litestar.di import NamedDependency, Provide
+from litestar.enums import MediaType
+from litestar.exceptions import HTTPException
 from litestar.middleware.base import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +19,8 @@ from duban.archive import ArchiveError
 from duban.attachments.routes import AttachmentController
 from duban.auth import PUBLIC, TokenAuthentication
 from duban.calendar.routes import CalendarController
+from duban.confidentiality.access import need_to_know
+from duban.confidentiality.routes import InstructionController, ItemExportController
 from duban.counits.routes import CoViewController, ItemCoViewController
 from duban.deps import provide_ctx, provide_platform
 from duban.errors import DubanError
@@ -27,11 +29,13 @@ from duban.extensions.routes import ExtensionDecisionController, ExtensionReques
 from duban.figures.routes import FiguresController
 from duban.items.routes import AssignmentController, ItemController
 from duban.meetings.routes import MeetingController
+from duban.merits.routes import MeritProposalController
 from duban.notifications.routes import NotificationController
+from duban.openapi import SchemaOfAnyOf, document, openapi_config
 from duban.platform import Platform
 from duban.proposals.routes import ProposalController
 from duban.reminders.routes import ReminderController
-from duban.security import security_headers
+from duban.security import screen_body, security_headers
 from duban.supervision.routes import SupervisionController
 from duban.tree.routes import PartController, TreeController
 
@@ -40,19 +44,19 @@ log = logging.getLogger("duban")
 
 def _duban_error(_: Request, exc: DubanError) -> Response:
     return Response({"status_code": exc.status_code, "detail": exc.message, **exc.detail},
-                    status_code=exc.status_code)
+                    status_code=exc.status_code, media_type=MediaType.JSON)
 
 
 def _integrity_error(_: Request, exc: IntegrityError) -> Response:
     log.warning("integrity error: %s", exc.orig)
     return Response({"status_code": 409, "detail": "与已有数据冲突，请刷新后重试 (conflicts with existing data)"},
-                    status_code=409)
+                    status_code=409, media_type=MediaType.JSON)
 
 
 def _archive_error(_: Request, exc: ArchiveError) -> Response:
     log.error("archive error: %s", exc)
     return Response({"status_code": 503, "detail": f"档案存储暂不可用 (archive store unavailable): {exc}"},
-                    status_code=503)
+                    status_code=503, media_type=MediaType.JSON)
 
 
 def _unreadable(request: Request, exc: Exception) -> Response:
@@ -62,7 +66,14 @@ def _unreadable(request: Request, exc: Exception) -> Response:
     why = "不是有效的 UTF-8 文本 (not valid UTF-8)" if isinstance(exc, UnicodeDecodeError) else \
         "嵌套层次过深 (nested too deeply)"
     return Response({"status_code": 400, "detail": f"请求内容无法解析：{why} (the request body cannot be read)"},
-                    status_code=400)
+                    status_code=400, media_type=MediaType.JSON)
+
+
+def _http_error(_: Request, exc: HTTPException) -> Response:
+    # Litestar's own refusals (the login check's 401, a body's 400, 404, 405, 413) as JSON, whatever the
+    # route answers otherwise: Litestar would send them in the route's media type (a CSV export's 401).
+    body = {"status_code": exc.status_code, "detail": exc.detail, **({"extra": exc.extra} if exc.extra else {})}
+    return Response(body, status_code=exc.status_code, headers=exc.headers, media_type=MediaType.JSON)
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:
@@ -72,7 +83,8 @@ def _unexpected(request: Request, exc: Exception) -> Response:
     log.error("unexpected error %s on %s %s", request_id, request.method, request.url.path, exc_info=exc)
     return Response({"status_code": 500, "request_id": request_id,
                      "detail": f"服务器内部错误（编号 {request_id}），已记录，请稍后重试或联系管理员 "
-                               f"(internal error {request_id}; it has been logged)"}, status_code=500)
+                               f"(internal error {request_id}; it has been logged)"}, status_code=500,
+                    media_type=MediaType.JSON)
 
 
 @get("/health", tags=["system"])
@@ -102,23 +114,21 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
                         NotificationController, CalendarController, SupervisionController,
                         ExtensionRequestController, ExtensionDecisionController, ReminderController,
                         PartController, TreeController, FiguresController,
-                        CoViewController, ItemCoViewController],
+                        CoViewController, ItemCoViewController, MeritProposalController,
+                        InstructionController, ItemExportController],
+        guards=[need_to_know],  # 第八条: a protected item's routes answer 404 to those not on it (confidentiality/)
         dependencies={"platform": Provide(provide_platform), "ctx": Provide(provide_ctx)},
         middleware=[security_headers, DefineMiddleware(TokenAuthentication, exclude=PUBLIC)],
+        before_request=screen_body,  # no control characters or blank strings in a JSON body (security.py)
+        plugins=[SchemaOfAnyOf()],  # ``source``: one of the six kinds' schemas in the document (openapi.py)
         exception_handlers={DubanError: _duban_error, IntegrityError: _integrity_error, ArchiveError: _archive_error,
-                            UnicodeDecodeError: _unreadable, RecursionError: _unreadable,
+                            UnicodeDecodeError: _unreadable, RecursionError: _unreadable, HTTPException: _http_error,
                             HTTP_500_INTERNAL_SERVER_ERROR: _unexpected},
         on_startup=[startup] if manage_platform else [],
         on_shutdown=[shutdown] if manage_platform else [],
-        openapi_config=OpenAPIConfig(
-            title="督查督办 network platform", version="0.1.0", path="/schema",
-            description="淮政办发〔2007〕145号 — register, assign, remind, supervise, feed back, complete, archive.",
-            components=Components(security_schemes={
-                "bearer": SecurityScheme(type="http", scheme="bearer", description="token from POST /api/login"),
-            }),
-            security=[{"bearer": []}],
-        ),
+        openapi_config=openapi_config(),
         debug=False,
     )
     app.state.platform = platform
+    document(app)  # every route's error answers in the OpenAPI document (openapi.py)
     return app

@@ -9,7 +9,7 @@ of its own, before the work."""
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
@@ -18,7 +18,14 @@ from litestar.middleware._utils import should_bypass_middleware
 from litestar.types import Receive, Scope, Send
 
 from duban.accounts.repository import AccountRepository
-from duban.accounts.service import SESSION_IDLE, authenticate, session_state, tenant_of_token
+from duban.accounts.service import (
+    SESSION_IDLE,
+    SessionState,
+    authenticate,
+    check_scope,
+    session_state,
+    tenant_of_token,
+)
 from duban.errors import NotAuthenticated
 from duban.policy.policy import Actor
 
@@ -26,6 +33,48 @@ COOKIE = "duban_session"
 PUBLIC = ["^/api/login$", "^/schema", "^/health$"]
 READS = ("GET", "HEAD", "OPTIONS")
 READ_SESSION = "duban.read_session"  # scope key: a read request's open read-only session
+
+
+class SeenSessions:
+    """Sessions this node process found valid a moment ago, so that a burst of reads by one user checks
+    the session in the database once, not once per request.
+
+    An entry serves read requests only, for ``seconds`` of the node's time after its check, and only while
+    its use needs nothing written (see ``SessionState.needs_write``). Every write request to a tenant —
+    a logout, a password change or reset, a user disabled, anything — forgets that tenant's entries when it
+    ends, after its commit: a generation number per tenant, taken before a check's read, keeps a check
+    that began before such a write from storing what it read. Sessions ended by another process (a second
+    ``duban serve``) are refused here within ``seconds``; 0 turns the cache off."""
+
+    CAP = 100_000
+
+    def __init__(self, seconds: float) -> None:
+        self.ttl = timedelta(seconds=seconds)
+        self._entries: dict[str, tuple[SessionState, datetime, int]] = {}
+        self._generations: dict[str, int] = {}
+
+    def generation(self, tenant: str) -> int:
+        return self._generations.get(tenant, 0)
+
+    def changed(self, tenant: str) -> None:
+        self._generations[tenant] = self.generation(tenant) + 1
+
+    def get(self, tenant: str, token: str, now: datetime) -> SessionState | None:
+        found = self._entries.get(token)
+        if found is None:
+            return None
+        state, checked, generation = found
+        if generation != self.generation(tenant) or not checked <= now < checked + self.ttl:
+            del self._entries[token]
+            return None
+        return state
+
+    def put(self, tenant: str, token: str, state: SessionState, now: datetime, generation: int) -> None:
+        if not self.ttl or generation != self.generation(tenant):
+            return
+        if len(self._entries) >= self.CAP:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[token] = (state, now, generation)
 
 
 class TokenAuthentication(AbstractAuthenticationMiddleware):
@@ -41,7 +90,11 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
             except NotAuthenticated as exc:
                 raise NotAuthorizedException(exc.message) from exc
             scope["user"], scope["auth"] = actor, token
-            await self.app(scope, receive, send)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                if scope["method"] not in READS:  # it may have ended sessions (logout, reset…): check again
+                    scope["app"].state.platform.seen_sessions.changed(actor.tenant)
 
     async def _authenticate(self, scope: Scope, stack: AsyncExitStack) -> tuple[Actor, str]:
         connection = ASGIConnection(scope)
@@ -58,8 +111,18 @@ class TokenAuthentication(AbstractAuthenticationMiddleware):
         minutes = platform.settings.session_idle_minutes
         idle, now = timedelta(minutes=minutes) if minutes else None, platform.time.now()
         reading = scope["method"] in READS
+        seen: SeenSessions = platform.seen_sessions
+        if reading and (state := seen.get(tenant, token, now)) is not None:
+            check_scope(state.scope, scope["method"], scope["path"])
+            # The page's read transaction, as below (its connection is taken at its first statement).
+            scope[READ_SESSION] = await stack.enter_async_context(platform.db.transaction(tenant, snapshot=True))
+            return state.actor, token
+        generation = seen.generation(tenant)
         session = await stack.enter_async_context(platform.db.transaction(tenant, snapshot=True))
         state = await session_state(AccountRepository(session, tenant), token, now, idle)
+        check_scope(state.scope, scope["method"], scope["path"])  # a restricted session: reset, or not enrolled
+        if not state.needs_write:
+            seen.put(tenant, token, state, now, generation)
         actor = state.actor
         if state.needs_write or not reading:
             await session.close()  # its connection goes back before another is taken

@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
 
     audit = sub.add_parser("audit", help="the audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    audit_verify = audit_sub.add_parser("verify", help="walk a tenant's audit chain; name the first broken link")
+    audit_verify = audit_sub.add_parser("verify", help="walk a tenant's audit and history chains; name the first "
+                                                       "broken link")
     audit_verify.add_argument("tenant")
     audit_verify.add_argument("--data-dir", type=Path, default=None, help="the data dir of `duban up` (SQLite)")
 
@@ -106,6 +107,21 @@ def main(argv: list[str] | None = None) -> int:
     nats_config.add_argument("--node", action="append", default=[], metavar="NAME=T1,T2",
                              help="a node and its tenants (instead of, or besides, --nodes); repeatable")
     nats_config.add_argument("--out", type=Path, default=None, help="write here (mode 0600) instead of stdout")
+
+    policy_cmd = sub.add_parser("policy", help="the Casbin policy files")
+    policy_sub = policy_cmd.add_subparsers(dest="policy_command", required=True)
+    matrix = policy_sub.add_parser("matrix", help="regenerate the role × action matrix in policies/README.md from "
+                                                  "the policy files")
+    matrix.add_argument("--check", action="store_true", help="only compare: exit 1 if the README has drifted")
+    matrix.add_argument("--policies-dir", type=Path, default=None, help="default: DUBAN_POLICIES_DIR (policies)")
+
+    totp_cmd = sub.add_parser("totp", help="the demo accounts' second factor (TOTP)")
+    totp_sub = totp_cmd.add_subparsers(dest="totp_command", required=True)
+    totp_code = totp_sub.add_parser("code", help="print a demo account's current TOTP code (from the demo identities "
+                                                 "file `up`/`seed-demo` wrote in the data dir)")
+    totp_code.add_argument("--tenant", required=True)
+    totp_code.add_argument("--user", required=True)
+    totp_code.add_argument("--data-dir", type=Path, default=None, help="the data dir (default ./.duban)")
 
     tenants = sub.add_parser("tenants", help="tenant registry tools")
     tenants_sub = tenants.add_subparsers(dest="tenants_command", required=True)
@@ -158,6 +174,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _keys(Settings.from_env(data_dir=args.data_dir), args)
     if args.command == "nats":
         return _nats_config(Settings.from_env(), args)
+    if args.command == "policy":
+        return _policy_matrix(args.policies_dir or Settings.from_env().policies_dir, check=args.check)
+    if args.command == "totp":
+        return _totp_code(Settings.from_env(data_dir=args.data_dir), args.tenant, args.user)
     if args.command == "tenants":
         from duban.tenancy.registry import load_registry
 
@@ -165,6 +185,21 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"{registry.source}: {len(registry.tenants)} tenants, {len(registry.groups)} groups — ok")
         return 0
     raise AssertionError(args.command)
+
+
+def _policy_matrix(policies_dir: Path, check: bool) -> int:
+    from duban.policy import matrix
+
+    if check:
+        if matrix.drifted(policies_dir):
+            print(f"{policies_dir / 'README.md'} differs from the policy files: run `duban policy matrix`",
+                  file=sys.stderr)
+            return 1
+        print(f"{policies_dir / 'README.md'} matches the policy files")
+        return 0
+    changed = matrix.write(policies_dir)
+    print(f"{policies_dir / 'README.md'} {'regenerated' if changed else 'already up to date'}")
+    return 0
 
 
 # -- one node ----------------------------------------------------------------------------------------
@@ -221,6 +256,19 @@ async def _migrate(settings: Settings, *, check: bool) -> int:
         await db.dispose()
 
 
+def _totp_code(settings: Settings, tenant: str, username: str) -> int:
+    from duban.accounts.totp import code_at, identities_path, read_identities
+    from duban.timesource import time_source
+
+    secret = read_identities(settings.data_dir).get(tenant, {}).get(username, {}).get("totp_secret")
+    if secret is None:
+        print(f"duban: {tenant}/{username} has no TOTP secret in {identities_path(settings.data_dir)} (only the "
+              f"demo approver and administrator accounts have one)", file=sys.stderr)
+        return 1
+    print(code_at(secret, time_source(settings.fixed_time).now()))
+    return 0
+
+
 async def _seed(settings: Settings) -> int:
     from duban.platform import Platform
 
@@ -257,20 +305,22 @@ async def _verify(settings: Settings, tenant: str, item_id: str) -> int:
 
 
 async def _audit(settings: Settings, tenant: str) -> int:
+    from duban.audit import history
     from duban.audit.service import verify
     from duban.platform import build_database
 
     db = build_database(settings)
     try:
         async with db.transaction(tenant) as session:
-            verdict = await verify(session, tenant)
+            verdicts = {"audit": await verify(session, tenant), "history": await history.verify(session)}
     finally:
         await db.dispose()
-    if verdict.ok:
-        print(f"{tenant}: audit chain whole, {verdict.rows} rows")
-        return 0
-    print(f"{tenant}: audit chain BROKEN: {verdict.problem}", file=sys.stderr)
-    return 1
+    for chain, verdict in verdicts.items():  # the audit log, then the items' history
+        if verdict.ok:
+            print(f"{tenant}: {chain} chain whole, {verdict.rows} rows")
+        else:
+            print(f"{tenant}: {chain} chain BROKEN: {verdict.problem}", file=sys.stderr)
+    return 0 if all(v.ok for v in verdicts.values()) else 1
 
 
 async def _inbox(settings: Settings, args: argparse.Namespace) -> int:
@@ -422,14 +472,16 @@ def _print_year(view) -> None:  # noqa: ANN001
 # -- the embedded platform -----------------------------------------------------------------------------
 def _s3_credentials(directory: Path) -> tuple[str, str]:
     """Made once per data dir and kept, so a restart opens the same archive."""
+    from duban.db.database import private_file
+
     path = directory / "credentials.json"
     if path.exists():
+        path.chmod(0o600)  # also one written before this rule
         data = json.loads(path.read_text())
         return data["access_key"], data["secret_key"]
-    directory.mkdir(parents=True, exist_ok=True)
+    private_file(path)  # 0600 (in a 0700 folder) before the secret is written into it
     access, secret = "duban", secrets.token_hex(20)
     path.write_text(json.dumps({"access_key": access, "secret_key": secret}))
-    path.chmod(0o600)
     return access, secret
 
 
@@ -519,6 +571,8 @@ def _banner(settings: Settings, logins: list[tuple[str, str, list[str]]]) -> Non
     others = sorted({t for t, _, _ in logins} - {"city", "qingjiangpu", "huaian"})
     if others:
         lines.append(f"   ... and the same chief/leader/handler/supervisor in: {', '.join(others)}")
+    lines.append(f" approver/admin log in with a TOTP code too: .venv/bin/duban totp code --tenant city "
+                 f"--user approver --data-dir {settings.data_dir}")
     lines += [" Ctrl-C stops everything.", "=" * 72, ""]
     print("\n".join(lines), flush=True)
 

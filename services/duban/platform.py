@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from duban.accounts.manage import enroll_demo
 from duban.accounts.repository import AccountRepository
 from duban.accounts.service import (
     DEMO_PASSWORD,
@@ -17,10 +18,13 @@ from duban.accounts.service import (
     demo_email,
     demo_group_members,
     load_grants,
+    needs_second_factor,
 )
 from duban.accounts.throttle import LoginThrottle
+from duban.accounts.totp import write_identities
 from duban.archive import ArchiveStore
 from duban.attachments.store import AttachmentStore
+from duban.auth import SeenSessions
 from duban.calendar.service import read_calendar, watch
 from duban.calendar.workdays import WorkCalendar
 from duban.context import EventContext
@@ -103,6 +107,7 @@ class Platform:
                                      settings.relay_poll_seconds)
         # Tests put a FixedTime here to move time; DUBAN_FIXED_TIME stops it for drills.
         self.time = time_source(settings.fixed_time)
+        self.seen_sessions = SeenSessions(settings.session_cache_seconds)  # auth.py
         self.reminders = ReminderJob(self)
         self.figures = FiguresJob(self)
         self.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_lockout_minutes,
@@ -128,8 +133,10 @@ class Platform:
         await self.db.migrate()
 
     async def seed_demo(self) -> list[tuple[str, str, list[str]]]:
-        """Create the demo accounts of every hosted tenant that has no users yet; returns all logins."""
-        logins = []
+        """Create the demo accounts of every hosted tenant that has no users yet; returns all logins.
+        Those holding a second-factor role are enrolled; their secrets go to the data directory's
+        demo identities file."""
+        logins, identities = [], {}
         for code in self.tenants:
             tenant = self.registry.get(code)
             accounts = [(*account, None) for account in demo_accounts(code, tenant.kind if tenant else "")]
@@ -137,11 +144,18 @@ class Platform:
             async with self.db.transaction(code) as session:
                 repo = AccountRepository(session, code)
                 if not await repo.all_with_roles():
+                    identities[code] = {}
                     for username, name, roles, group in accounts:
-                        await create_user(repo, self.policy, username, name, DEMO_PASSWORD, roles,
-                                          cost=self.settings.password_cost, email=demo_email(code, username),
-                                          group=group)
+                        user = await create_user(repo, self.policy, username, name, DEMO_PASSWORD, roles,
+                                                 cost=self.settings.password_cost, email=demo_email(code, username),
+                                                 group=group)
+                        identities[code][username] = {"password": DEMO_PASSWORD}
+                        if needs_second_factor(roles, self.settings.second_factor_roles):  # enrolled: TOTP
+                            secret, codes = await enroll_demo(repo, user.id, self.time.now())
+                            identities[code][username].update(totp_secret=secret, recovery_codes=codes)
             logins += [(code, username, roles) for username, _, roles, _ in accounts]
+        if identities:  # the demo passwords and TOTP secrets, 0600 (`duban totp code` reads it)
+            write_identities(self.settings.data_dir, identities)
         return logins
 
     async def start(self, *, worker: bool = False) -> None:

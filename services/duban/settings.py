@@ -51,12 +51,18 @@ class Settings:
     port: int = 8000
     session_hours: int = 12
     session_idle_minutes: int = 30  # a session unused this long ends (0: only session_hours ends it)
+    session_cache_seconds: float = 2.0  # a session checked this recently serves reads unchecked (auth.SeenSessions)
     login_max_failures: int = 5  # wrong passwords in a row that pause an account's logins (0: never)
     login_lockout_minutes: int = 15  # how long they count, and how long the pause lasts
     login_rate_per_minute: int = 60  # login attempts a minute from one client address (0: no limit)
     # scrypt cost as log2(N) for new password hashes; each hash records its own, so changing it
     # later only affects new passwords.
     password_cost: int = 14
+    # Holders of these roles log in with a second factor (TOTP) too; until enrolled they may only enroll.
+    second_factor_roles: tuple[str, ...] = ("approver", "administrator")
+    # Client addresses of reverse proxies whose X-Forwarded-Proto is believed (a login over https there
+    # gets a Secure cookie); empty: only the node's own scheme counts.
+    trusted_proxies: tuple[str, ...] = ()
     relay_poll_seconds: float = 2.0
     # Seconds before JetStream hands an unacknowledged event to the consumer again: how soon a
     # restarted node gets back what it was working on when it died (in-progress acks keep slow work).

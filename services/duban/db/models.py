@@ -1,9 +1,11 @@
 """Import every model so ``Base.metadata`` is complete (for Alembic and for tests)."""
 
-from duban.accounts.models import LoginSession, User, UserRole
+import duban.audit.history  # noqa: F401 — the listener that chains history rows at flush
+from duban.accounts.models import AccountSecurity, LoginSession, RecoveryCode, User, UserRole
 from duban.attachments.models import Attachment
-from duban.audit.models import AuditEntry
+from duban.audit.models import AuditEntry, HistoryHead
 from duban.calendar.models import CalendarYear
+from duban.confidentiality.models import InstructionRecord
 from duban.counits.models import CoView
 from duban.db.base import Base
 from duban.deadlines.models import Clock
@@ -12,6 +14,7 @@ from duban.extensions.models import Extension
 from duban.figures.models import FigureReport
 from duban.items.models import Assignment, Feedback, HistoryEntry, Item
 from duban.meetings.models import Meeting, MeetingItem
+from duban.merits.models import MeritProposal
 from duban.notifications.models import Delivery, Notification
 from duban.numbering.models import Counter
 from duban.proposals.models import Consultation, Proposal, ProposalReply
@@ -23,9 +26,12 @@ __all__ = [
     "Assignment", "Attachment", "Base", "Clock", "Counter", "Feedback", "HistoryEntry", "InboxEvent", "InboxStream",
     "Item",
     "LoginSession", "OutboxEvent", "User", "UserRole",
+    "AccountSecurity", "RecoveryCode",
     "Delivery", "Notification",
     "CalendarYear",
-    "Extension", "Reminder", "Supervision", "AuditEntry",
+    "Extension", "Reminder", "Supervision", "AuditEntry", "HistoryHead",
     "TreeNode", "FigureReport", "CoView",
     "Meeting", "MeetingItem", "Proposal", "ProposalReply", "Consultation",
+    "InstructionRecord",
+    "MeritProposal",
 ]
