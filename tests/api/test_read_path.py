@@ -105,3 +105,26 @@ async def test_a_token_of_a_tenant_not_hosted_here_or_malformed_is_refused(clien
     for token in ("nowhere.abc", "no-dot", ""):
         r = await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 401
+
+
+async def test_a_checked_session_serves_reads_for_seconds_and_any_write_ends_that(client, platform):
+    """auth.SeenSessions: a session checked a moment ago serves reads without a database check, for
+    DUBAN_SESSION_CACHE_SECONDS of the node's time; a write to the tenant (here: log out everywhere)
+    makes the very next read check again."""
+    from sqlalchemy import delete
+
+    headers = await login(client, "city", "inspector")
+    assert (await client.get("/api/me", headers=headers)).status_code == 200  # checked, and kept
+    # Another process ends the session behind this one's back: reads are still served, for seconds only.
+    async with platform.db.transaction("city") as session:
+        await session.execute(delete(LoginSession).where(LoginSession.token_hash ==
+                                                         token_hash(headers["Authorization"].split()[1])))
+    assert (await client.get("/api/me", headers=headers)).status_code == 200
+    platform.time.advance(seconds=platform.settings.session_cache_seconds)
+    assert (await client.get("/api/me", headers=headers)).status_code == 401
+
+    # Ended through this node: refused at once, by every read after the write.
+    other = await login(client, "city", "supervisor")
+    assert (await client.get("/api/items", headers=other)).status_code == 200
+    assert (await client.post("/api/logout/all", headers=other)).status_code in (200, 204)
+    assert (await client.get("/api/items", headers=other)).status_code == 401
