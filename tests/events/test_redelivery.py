@@ -76,7 +76,7 @@ class _SlowInbox:
         self.started = asyncio.Event()
         self.seen: list[bytes] = []
 
-    async def receive(self, tenant: str, body: bytes) -> str:
+    async def receive(self, tenant: str, body: bytes, subject: str | None = None) -> str:
         self.started.set()
         await self.release.wait()
         self.seen.append(body)
