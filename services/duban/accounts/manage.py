@@ -8,12 +8,12 @@ import asyncio
 import re
 import secrets
 import string
-from dataclasses import dataclass
 from datetime import datetime
 
 from duban.accounts import totp as totp_codes
 from duban.accounts.models import User
 from duban.accounts.repository import AccountRepository
+from duban.accounts.schemas import UserRead
 from duban.accounts.service import (
     ENROLL,
     PASSWORD,
@@ -137,28 +137,15 @@ async def enroll_demo(repo: AccountRepository, user_id: int, now: datetime) -> t
 
 
 # -- a tenant administrator's work -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class UserView:
-    username: str
-    display_name: str
-    roles: list[str]
-    active: bool
-    email: str | None
-    group: str | None
-    second_factor: bool
-    must_change_password: bool
-    created_at: datetime
-
-
-async def list_users(repo: AccountRepository) -> list[UserView]:
+async def list_users(repo: AccountRepository) -> list[UserRead]:
     """Every user of the tenant, with their roles and account state."""
     security = await repo.security_by_user()
     views = []
     for user in await repo.all_with_roles():
         row = security.get(user.id)
-        views.append(UserView(user.username, user.display_name, sorted(r.role for r in user.roles), user.active,
-                              user.email, user.group_code, bool(row and row.totp_enrolled_at),
-                              bool(row and row.must_change_password), user.created_at))
+        views.append(UserRead(user.username, user.display_name, sorted(r.role for r in user.roles), user.active,
+                            user.email, user.group_code, bool(row and row.totp_enrolled_at),
+                            bool(row and row.must_change_password), user.created_at))
     return views
 
 

@@ -125,9 +125,7 @@ class AccountController(Controller):
     async def list_users(self, ctx: Ctx) -> list[UserRead]:
         """The tenant's users, their roles and account state."""
         ctx.policy.authorize(ctx.actor, "users", "read")
-        views = await manage.list_users(AccountRepository(ctx.session, ctx.tenant))
-        return [UserRead(v.username, v.display_name, v.roles, v.active, v.email, v.group, v.second_factor,
-                         v.must_change_password, v.created_at) for v in views]
+        return await manage.list_users(AccountRepository(ctx.session, ctx.tenant))
 
     @post("/users", status_code=201, tags=["users"])
     async def create_user(self, data: JSONBody[UserCreate], ctx: Ctx, platform: Node) -> TemporaryPasswordRead:
