@@ -317,9 +317,9 @@ async def _audit(settings: Settings, tenant: str) -> int:
         await db.dispose()
     for chain, verdict in verdicts.items():  # the audit log, then the items' history
         if verdict.ok:
-            print(f"{tenant}: {chain} chain whole, {verdict.rows} rows")
+            print(f"{tenant}: {chain} chain whole, {verdict.rows} rows, {verdict.checked}")
         else:
-            print(f"{tenant}: {chain} chain BROKEN: {verdict.problem}", file=sys.stderr)
+            print(f"{tenant}: {chain} chain BROKEN: {verdict.problem} ({verdict.checked})", file=sys.stderr)
     return 0 if all(v.ok for v in verdicts.values()) else 1
 
 

@@ -83,6 +83,6 @@ async def test_the_log_refuses_changes_and_names_the_first_broken_link(client, p
     await _sql(platform, "DELETE FROM audit WHERE seq = 2")
     assert (await _verify(platform)).problem == "row 2 is missing (the next one is 3): removed"
     # A row made up to fill the hole, even one copied from a real row, does not follow its predecessor.
-    await _sql(platform, "INSERT INTO audit SELECT 2, at, actor, action, target, 'forged', prev_hash, hash "
+    await _sql(platform, "INSERT INTO audit SELECT 2, at, actor, action, target, 'forged', prev_hash, hash, sm3 "
                          "FROM audit WHERE seq = 3")
     assert (await _verify(platform)).problem == "row 2 does not follow row 1: inserted or replaced"

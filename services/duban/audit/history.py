@@ -2,17 +2,18 @@
 
 Every history row of a tenant gets the next number of a gapless series (``seq``), the hash of the row
 before it (``prev_hash``) and its own ``hash`` (audit/chain.py: SHA-256 over the previous hash and the
-row's fields). ``ItemRepository.record`` only adds the row, so the many callers stay as they are; the rows are
-held back at flush and numbered at commit (``before_commit`` below), after everything else of the
-transaction is flushed. A transaction with history rows costs one statement more than before, whatever
+row's fields), and ``sm3``: SM3 over the same bytes, a second digest (NULL where OpenSSL has no SM3).
+``ItemRepository.record`` only adds the row, so the many callers stay as they are; the rows are held back
+at flush and numbered at commit (``before_commit`` below), after everything else of the transaction is
+flushed. A transaction with history rows costs one statement more than before, whatever
 their number: the head row (``history_head``) is updated to take the numbers and returns the hash to
 chain onto. Concurrent writers queue on that row's lock until the holder commits (PostgreSQL) or on the
 write lock (SQLite), so the chain never forks. The head is the last lock a transaction takes, so
 waiting for it never closes a circle with the item rows or counters it holds (no deadlock). A query of
 the history inside the transaction that wrote rows (``ItemRepository.history`` when archiving, a
 need-to-know check) numbers them first, so it sees them.
-A trigger copies each new row's hash into the head. The table refuses UPDATE and DELETE (a trigger, since
-0001); ``verify`` (``duban audit verify``) finds what was done around it."""
+A trigger copies each new row's hash (SHA-256; SM3 has no head) into the head. The table refuses UPDATE
+and DELETE (a trigger, since 0001); ``verify`` (``duban audit verify``) finds what was done around it."""
 
 from __future__ import annotations
 
@@ -23,18 +24,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.util import find_tables
 
-from duban.audit.chain import Verdict, link, stamp, walk
+from duban.audit.chain import Verdict, link, links, stamp, walk
 from duban.audit.repository import HistoryChainRepository
 from duban.db.base import utcnow
 from duban.items.models import HistoryEntry
 
-__all__ = ["chain", "digest", "verify"]
+__all__ = ["chain", "digest", "fields", "verify"]
+
+
+def fields(row: Any) -> list[Any]:
+    """What the digests of one history row are taken over (``row``: a HistoryEntry or a row with the same fields)."""
+    return [row.seq, stamp(row.at), row.item_ref, row.assignment_id, row.action, row.from_state, row.to_state,
+            row.actor, row.note]
 
 
 def digest(prev_hash: str, row: Any) -> str:
-    """The chain link of one history row (``row``: a HistoryEntry or a row with the same fields)."""
-    return link(prev_hash, [row.seq, stamp(row.at), row.item_ref, row.assignment_id, row.action,
-                            row.from_state, row.to_state, row.actor, row.note])
+    """The chain link (SHA-256) of one history row."""
+    return link(prev_hash, fields(row))
 
 
 _HISTORY = HistoryEntry.__table__
@@ -95,7 +101,8 @@ def _visible(state: ORMExecuteState) -> None:
 
 
 def chain(session: Session) -> None:
-    """Number and hash the rows held back, in the order they were recorded, and add them to be inserted."""
+    """Number and hash (SHA-256, and SM3 where available) the rows held back, in the order they were
+    recorded, and add them to be inserted."""
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -105,7 +112,8 @@ def chain(session: Session) -> None:
         if row.at is None:
             row.at = utcnow()
         row.seq, row.prev_hash = seq, prev
-        row.hash = prev = digest(prev, row)
+        row.hash, row.sm3 = links(prev, fields(row))
+        prev = row.hash
         session.add(row)
 
 
@@ -113,4 +121,4 @@ async def verify(session: AsyncSession) -> Verdict:
     """Walk the tenant's history chain from the first row; name the first row changed, removed or
     inserted behind the platform's back."""
     repo = HistoryChainRepository(session)
-    return await walk(repo.in_order(), digest, repo.last)
+    return await walk(repo.in_order(), fields, repo.last)

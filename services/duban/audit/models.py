@@ -1,6 +1,7 @@
 """The audit log of one tenant (第六、七条; ARCHITECTURE §5): every write request, login (success and
-failure) and denied decision, each row chained to the one before by SHA-256, so a row changed, removed
-or inserted behind the platform's back breaks the chain at that row (``duban audit verify``)."""
+failure) and denied decision, each row chained to the one before by SHA-256 (SM3 as a second digest
+where available), so a row changed, removed or inserted behind the platform's back breaks the chain at
+that row (``duban audit verify``)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    sm3: Mapped[str | None] = mapped_column(String(64))  # SM3 over what ``hash`` hashes; NULL without SM3
 
 
 class HistoryHead(Base):

@@ -110,3 +110,4 @@ class HistoryEntry(Base):
     seq: Mapped[int] = mapped_column(Integer, unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    sm3: Mapped[str | None] = mapped_column(String(64))  # SM3 over what ``hash`` hashes; NULL without SM3
