@@ -175,7 +175,8 @@ def mark_image(data: bytes, kind: str, mark: Mark) -> tuple[bytes, bool]:
     for y in range(0, max(height - band, 1), step):
         draw.text((((y // step) % 2) * step // 2, y), text, font=font, fill=(128, 128, 128, 70))
     draw.rectangle((0, height - band, width, height), fill=(40, 40, 40, 255))  # the foot band
-    draw.text((6, height - band + (band - size) // 2), text, font=font, fill=(255, 255, 255, 255))
+    # Centred on the band's middle line (anchor "lm"), so a font with deep descenders (Noto CJK) stays inside it.
+    draw.text((6, height - band / 2), text, font=font, fill=(255, 255, 255, 255), anchor="lm")
     marked = Image.alpha_composite(image, layer)
     out = io.BytesIO()
     if kind == "JPEG":
