@@ -78,7 +78,9 @@ async def test_the_units_copy_is_protected_too(client, platform):
 async def test_an_internal_items_copy_is_not_protected(client, platform):
     u = await users(client)
     _, task = await assigned(client, u, level="internal", accept=False)
-    assert (await client.get(f"/api/assignments/{task}", headers=u["qingjiangpu/leader"])).status_code == 200
+    # Read by a role that sees the unit's work (the 分管领导 sees only the work named to them at 签收:
+    # tests/trust/test_leader_scope.py); nothing protected, so no protected read is recorded.
+    assert (await client.get(f"/api/assignments/{task}", headers=u["qingjiangpu/chief"])).status_code == 200
     assert await audit_rows(platform, "qingjiangpu", "protected_read") == []
 
 

@@ -5,8 +5,9 @@ read of a protected object in the tenant's audit log.
 Who is *on* a protected item (``may_see``):
 
 - at the tenant that owns the item (the assigner): the person who created it; anyone who acted on it
-  (any entry of its history: the approver who approved it, the inspector who assigned it …); and, while
-  it waits for 审定, those who decide plans (``item:approve``);
+  (any entry of its history: the approver who approved it, the inspector who assigned it …); for a part
+  (分解) of an assignment received, its 分管领导; and, while it waits for 审定, those who decide plans
+  (``item:approve``);
 - at a unit (its copy, an assignment received): the handler who signed for it (``accepted_by``), the
   分管领导 named at 签收, anyone who acted on it (its history: feedback, 办结申请 …), and, while it still
   waits for 签收, those who sign for the unit's work (``assignment:accept``) — somebody has to;
@@ -14,6 +15,14 @@ Who is *on* a protected item (``may_see``):
   supervision division ``supervisor``, 第十一条, and its 第一责任人 ``chief``, 第十条).
 
 Everything else about the routes is unchanged: the policy layer still decides *what* a role may do.
+
+Who sees *which work* (第十条): a reader whose roles grant ``work:read_named`` but not ``work:read``
+(policies/roles.csv: the 分管领导 ``leader_in_charge``) sees only the work named to them at 签收 — the
+assignments received here that name them, the parts split from those and the assignments issued for the
+parts, and whatever hangs off these (feedback, history, clocks, reminders, attachments …). The same SQL
+(repository.py ``named_items`` / ``named_assignments``) is the lists' WHERE condition (``reader``) and
+the single reads' check (``named_object``, in the guard below): anything else answers 404 and is absent
+from every list, search, cursor and export. Every other role reads as before.
 """
 
 from __future__ import annotations
@@ -70,6 +79,12 @@ def sees_all(policy: Policy, actor: Actor) -> bool:
     return policy.can(actor, "protected", "see_all")
 
 
+def named_only(policy: Policy, actor: Actor) -> bool:
+    """Does the actor read only the work named to them at 签收 (``work:read_named``, and no role of theirs
+    grants ``work:read``)?"""
+    return policy.can(actor, "work", "read_named") and not policy.can(actor, "work", "read")
+
+
 async def may_see_item(v: Viewer, item: Item) -> bool:
     """Is the actor on this item of its tenant (or is the item not protected)?"""
     if not is_protected(item.confidentiality) or sees_all(v.policy, v.actor):
@@ -79,7 +94,8 @@ async def may_see_item(v: Viewer, item: Item) -> bool:
         return True
     if item.state == "pending_approval" and v.policy.can(v.actor, "item", "approve"):
         return True
-    return await ConfidentialityRepository(v.session, v.tenant).has_acted(f"{v.tenant}/{item.id}", ref)
+    repo = ConfidentialityRepository(v.session, v.tenant)
+    return await repo.has_acted(f"{v.tenant}/{item.id}", ref) or await repo.named_item(item.id, v.actor.username)
 
 
 async def may_see_assignment(v: Viewer, a: Assignment) -> bool:
@@ -113,21 +129,31 @@ class Reader:
     username: str
     decides_plans: bool  # sees the protected items waiting for 审定
     signs_for: bool  # sees the protected assignments waiting for 签收
+    sees_protected: bool = False  # a role sees every protected item (need-to-know hides nothing)
+    named: bool = False  # sees only the work named to them at 签收 (``named_only``)
 
 
 def reader(v: Viewer | Any) -> Reader | None:
-    """The reader of a list, or None when a role of the actor sees every protected item (the lists'
-    prepared statements take these values as parameters: items/repository.py)."""
-    if sees_all(v.policy, v.actor):
+    """The reader of a list, or None when nothing is hidden from them: a role of the actor sees every
+    protected item and they read all of the tenant's work (the lists' prepared statements take these
+    values as parameters: items/repository.py)."""
+    protected, named = sees_all(v.policy, v.actor), named_only(v.policy, v.actor)
+    if protected and not named:
         return None
     return Reader(v.tenant, v.actor.ref, v.actor.username, v.policy.can(v.actor, "item", "approve"),
-                  v.policy.can(v.actor, "assignment", "accept"))
+                  v.policy.can(v.actor, "assignment", "accept"), protected, named)
+
+
+def named_to(v: Viewer | Any) -> str | None:
+    """The username whose named work is all a list may show this reader (``named_only``), else None."""
+    return v.actor.username if named_only(v.policy, v.actor) else None
 
 
 def item_clause(v: Viewer | Any) -> ColumnElement[bool]:
     """The items of ``GET /api/items`` (and the export) the actor may see."""
     return clauses.item_visibility(v.tenant, v.actor.ref, sees_all=sees_all(v.policy, v.actor),
-                                   decides_plans=v.policy.can(v.actor, "item", "approve"))
+                                   decides_plans=v.policy.can(v.actor, "item", "approve"),
+                                   named=clauses.named_items(v.tenant, v.actor.username))
 
 
 def queue_clause(v: Viewer | Any) -> ColumnElement[bool]:
@@ -207,12 +233,58 @@ async def _assignment_by_id(v: Viewer, repo: ConfidentialityRepository, assignme
     return await _of_assignment(v, await repo.assignment(assignment_id), f"assignment {assignment_id}")
 
 
+# -- the work named to the reader: one request's object ------------------------------------------------------------
+async def named_object(v: Viewer, params: dict[str, Any]) -> str | None:
+    """For a reader of the work named to them (``named_only``): the path parameter naming an object
+    outside that work (item, assignment or attachment of this tenant), or None. A missing object is outside
+    too: a route the reader's roles may not call then answers 404 alike for another's work and for nothing
+    (not 404 for one and 403 for the other)."""
+    repo = ConfidentialityRepository(v.session, v.tenant)
+    name = v.actor.username
+    for param in NOT_FOUND:
+        value = params.get(param)
+        if not isinstance(value, str) or not value:
+            continue
+        if param == "item_id":
+            inside = await repo.named_item(value, name)
+        elif param == "assignment_id":
+            inside = await repo.named_assignment(value, name)
+        else:
+            inside = await _named_attachment(repo, value, name)
+        if not inside:
+            return param
+    return None
+
+
+async def _named_attachment(repo: ConfidentialityRepository, attachment_id: str, username: str) -> bool:
+    """Is the attachment part of the work named to ``username`` (through its feedback's assignment, or the
+    item or received assignment whose tree carries the report from below)? An upload not yet sent belongs
+    to no work: outside."""
+    a = await repo.attachment(attachment_id)
+    if a is None or a.feedback_id is None:
+        return False
+    feedback = await repo.feedback(a.feedback_id)
+    if feedback is not None:
+        return await repo.named_assignment(feedback.assignment_id, username)
+    ref = await repo.tree_item_of_feedback(a.feedback_id)
+    if ref is None:
+        return False
+    if ref.startswith(f"{repo.tenant}/"):
+        return await repo.named_item(ref.partition("/")[2], username)
+    from duban.items.repository import ItemRepository  # noqa: PLC0415
+
+    received = [c for c in await ItemRepository(repo.session, repo.tenant).assignments_for_ref(ref)
+                if c.unit == repo.tenant]
+    return any([await repo.named_assignment(c.id, username) for c in received])
+
+
 # -- the guard on every route of an item, assignment or attachment -------------------------------------------------
 async def need_to_know(connection: ASGIConnection, _handler: object) -> None:
     """Litestar guard (app.py): a protected object the caller is not on answers 404, as a missing one does
     (the refusal is audited as ``need_to_know``); a read of one the caller is on is audited as
     ``protected_read`` (who, which object, which item, its level). Routes without such an object, and
-    objects not protected, pass untouched."""
+    objects not protected, pass untouched. For a reader of the work named to them (``named_only``) every
+    object outside that work answers 404 the same way, protected or not."""
     params = connection.path_params
     if not any(name in params for name in NOT_FOUND):
         return
@@ -221,6 +293,8 @@ async def need_to_know(connection: ASGIConnection, _handler: object) -> None:
         return
     platform: Platform = connection.app.state.platform
     reading = connection.scope["method"] in READS
+    if named_only(platform.policy, actor):
+        await _named_only(connection, platform, actor, params)
     if not reading and sees_all(platform.policy, actor):
         return  # nothing to refuse and nothing to record
     session = connection.scope.get(READ_SESSION)  # a read request's snapshot (auth.py)
@@ -242,3 +316,20 @@ async def need_to_know(connection: ASGIConnection, _handler: object) -> None:
     if reading:
         async with platform.db.transaction(actor.tenant) as writing:
             await audit.record(writing, actor.tenant, actor.ref, PROTECTED_READ, target, platform.time.now(), detail)
+
+
+async def _named_only(connection: ASGIConnection, platform: Platform, actor: Actor, params: dict[str, Any]) -> None:
+    """The guard's part for a reader of the work named to them: 404 (audited) for an object outside it."""
+    session = connection.scope.get(READ_SESSION)
+    if session is not None:
+        outside = await named_object(Viewer(actor.tenant, session, actor, platform.policy), params)
+    else:
+        async with platform.db.transaction(actor.tenant, snapshot=True) as own:
+            outside = await named_object(Viewer(actor.tenant, own, actor, platform.policy), params)
+    if outside is None:
+        return
+    target = f"{connection.scope['method']} {connection.url.path}"
+    async with platform.db.transaction(actor.tenant) as writing:
+        await audit.record(writing, actor.tenant, actor.ref, NEED_TO_KNOW, target, platform.time.now(),
+                           f"not named on this work at 签收: {outside} {params[outside]}")
+    raise NotFound(NOT_FOUND[outside])

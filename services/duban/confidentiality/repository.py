@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, String, and_, cast, exists, false, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from duban.attachments.models import Attachment
 from duban.confidentiality.levels import PROTECTED
@@ -74,6 +75,17 @@ class ConfidentialityRepository:
             TreeNode.last_feedback.is_not(None),
             cast(TreeNode.last_feedback, String).contains(feedback_id, autoescape=True)).limit(1))).first()
 
+    # -- the work named to a 分管领导 (work:read_named) --------------------------------------------------------
+    async def named_item(self, item_id: str, username: str) -> bool:
+        """Is this item of the tenant part of the work named to ``username`` (``named_items``)?"""
+        return (await self.session.scalars(select(Item.id).where(
+            Item.id == item_id, named_items(self.tenant, username)).limit(1))).first() is not None
+
+    async def named_assignment(self, assignment_id: str, username: str) -> bool:
+        """Is this assignment held here part of the work named to ``username`` (``named_assignments``)?"""
+        return (await self.session.scalars(select(Assignment.id).where(
+            Assignment.id == assignment_id, named_assignments(self.tenant, username)).limit(1))).first() is not None
+
     # -- need-to-know ------------------------------------------------------------------------------
     async def has_acted(self, item_ref: str, actor_ref: str, assignment_id: str | None = None) -> bool:
         """Has this person acted on the item (or on one assignment of it): any entry of its history?"""
@@ -85,9 +97,10 @@ class ConfidentialityRepository:
 
 # -- visibility clauses (the lists add them; access.py decides the same for one row) --------------------
 def item_visibility(tenant: str | ColumnElement[str], actor_ref: str | ColumnElement[str], *, sees_all: bool,
-                    decides_plans: bool) -> ColumnElement[bool]:
+                    decides_plans: bool, named: ColumnElement[bool] | None = None) -> ColumnElement[bool]:
     """Which of this tenant's items the actor may see: every item not protected; a protected one only if
-    the actor created it, acted on it (its history), or — deciding plans — it waits for that decision.
+    the actor created it, acted on it (its history), is the 分管领导 of the assignment it was split from
+    (``named``: ``named_items`` of the actor), or — deciding plans — it waits for that decision.
     ``sees_all`` (a role the policy names, ``protected:see_all``): every item. The tenant and the actor
     are values, or parameters of a prepared statement (``tenant`` then names the items' ref prefix,
     ``<tenant>/``)."""
@@ -98,6 +111,7 @@ def item_visibility(tenant: str | ColumnElement[str], actor_ref: str | ColumnEle
         Item.confidentiality.not_in([literal(p) for p in PROTECTED]),
         Item.created_by == actor_ref,
         exists().where(HistoryEntry.item_ref == prefix + Item.id, HistoryEntry.actor == actor_ref),
+        *([] if named is None else [named]),
     )
     if decides_plans:
         on_it = or_(on_it, Item.state == literal("pending_approval"))
@@ -118,4 +132,27 @@ def queue_visibility(actor_ref: str | ColumnElement[str], username: str | Column
         and_(Assignment.state == literal("issued"), true() if signs_for else false()),
         exists().where(HistoryEntry.item_ref == Assignment.item_ref, HistoryEntry.assignment_id == Assignment.id,
                        HistoryEntry.actor == actor_ref),
+    )
+
+
+
+# -- the work named to a 分管领导 (policies/roles.csv: work:read_named; access.py decides who reads only that) ------
+def named_items(tenant: str | ColumnElement[str], username: str | ColumnElement[str]) -> ColumnElement[bool]:
+    """The tenant's items that are part of the work named to ``username`` at 签收: the parts (分解) of an
+    assignment the tenant received and named them 分管领导 of. The tenant and the username are values, or
+    parameters of a prepared statement."""
+    named = aliased(Assignment, name="named_assignment")
+    return exists().where(named.id == Item.parent_assignment_id, named.unit == tenant,
+                          named.leader_in_charge == username)
+
+
+def named_assignments(tenant: str | ColumnElement[str], username: str | ColumnElement[str]) -> ColumnElement[bool]:
+    """The assignments held here that are part of the work named to ``username``: those the tenant received
+    and named them 分管领导 of at 签收, and those it issued for a part of one (``named_items``)."""
+    named = aliased(Assignment, name="named_assignment")
+    return or_(
+        and_(Assignment.unit == tenant, Assignment.leader_in_charge == username),
+        and_(Assignment.assigner == tenant, exists().where(
+            Item.id == Assignment.item_id, named.id == Item.parent_assignment_id, named.unit == tenant,
+            named.leader_in_charge == username)),
     )

@@ -182,8 +182,9 @@ async def export_items(ctx: TenantContext, filters: Filters) -> str:
     rows: list[Item] = []
     protected: list[Item] = []
     cursor: str | None = None
+    reader = access.reader(ctx)  # the reader's own list: a 分管领导's holds only the work named to them
     while True:
-        page = await repo.list(filters, PageRequest(EXPORT_PAGE, cursor))
+        page = await repo.list(filters, PageRequest(EXPORT_PAGE, cursor), reader)
         for item in page.rows:
             if is_protected(item.confidentiality):
                 if await access.may_see_item(ctx, item):

@@ -19,7 +19,7 @@ from duban.lists.filters import Filters, LightFilter
 
 if TYPE_CHECKING:
     from duban.confidentiality.access import Reader
-from duban.confidentiality.repository import item_visibility, queue_visibility
+from duban.confidentiality.repository import item_visibility, named_assignments, named_items, queue_visibility
 from duban.db.prepared import Row, Shapes, chunked, ids_parameters
 from duban.lists.search import clause, how, like_pattern, phrase
 
@@ -50,7 +50,18 @@ def _values(f: Filters) -> dict[str, object]:
 def _reader(r: Reader | None) -> dict[str, object]:
     if r is None:
         return {}
-    return {"reader_ref": r.actor_ref, "reader_name": r.username, "items_prefix": f"{r.tenant}/"}
+    return {"reader_ref": r.actor_ref, "reader_name": r.username, "items_prefix": f"{r.tenant}/",
+            "reader_tenant": r.tenant}
+
+
+def _hides_protected(r: Reader | None) -> bool:
+    """Does need-to-know hide protected rows from this reader (no role of theirs sees them all)?"""
+    return r is not None and not r.sees_protected
+
+
+def _named_to() -> tuple[ColumnElement[str], ColumnElement[str]]:
+    """The reader's tenant and username as parameters (the work named to them: confidentiality/)."""
+    return bindparam("reader_tenant", type_=String()), bindparam("reader_name", type_=String())
 
 
 def _common(query: Select, model: type[Item] | type[Assignment], state: bool, source: bool, group: bool,
@@ -81,12 +92,14 @@ def _light(colour: str) -> ColumnElement[bool]:
 
 
 def _items(state: bool, source: bool, group: bool, leader: bool, due_from: bool, due_to: bool, unit: bool,
-           light: str | None, way: str | None, after: bool, need: bool | None) -> Select:
+           light: str | None, way: str | None, after: bool, need: bool | None, named: bool) -> Select:
     query = select(*Item.__table__.columns)
+    if named:  # a 分管领导: only the work named to them at 签收
+        query = query.where(named_items(*_named_to()))
     if need is not None:
         query = query.where(item_visibility(bindparam("items_prefix", type_=String()),
                                             bindparam("reader_ref", type_=String()), sees_all=False,
-                                            decides_plans=need))
+                                            decides_plans=need, named=named_items(*_named_to())))
     if unit:
         query = query.where(exists().where(Assignment.item_id == Item.id,
                                            Assignment.unit == bindparam("unit", type_=String())))
@@ -105,8 +118,10 @@ def _items(state: bool, source: bool, group: bool, leader: bool, due_from: bool,
 
 
 def _queue(state: bool, source: bool, group: bool, leader: bool, due_from: bool, due_to: bool, assigner: bool,
-           light: str | None, way: str | None, after: bool, need: bool | None) -> Select:
+           light: str | None, way: str | None, after: bool, need: bool | None, named: bool) -> Select:
     query = select(*Assignment.__table__.columns).where(Assignment.unit == bindparam("tenant", type_=String()))
+    if named:  # a 分管领导: only the work named to them at 签收
+        query = query.where(named_assignments(*_named_to()))
     if need is not None:
         query = query.where(queue_visibility(bindparam("reader_ref", type_=String()),
                                              bindparam("reader_name", type_=String()), sees_all=False, signs_for=need))
@@ -146,11 +161,14 @@ class ItemRepository:
     async def list(self, filters: Filters = Filters(), page: PageRequest = PageRequest(),
                    reader: Reader | None = None) -> Page[Row]:
         """Items, newest first, one page (rows with the items' columns); ``filters.light`` keeps those whose
-        worst unit shows that colour; ``reader`` (need-to-know, 第八条): only the protected items they may see."""
+        worst unit shows that colour; ``reader`` (need-to-know, 第八条): only the protected items they may see,
+        and for a 分管领导 only the work named to them (confidentiality/access.py)."""
         f = filters
         way = await how(self.session, "items", f.q) if f.q is not None else None
-        need = None if reader is None else reader.decides_plans
-        shape = (*_shape(f), f.unit is not None, f.light[0] if f.light else None, way, page.cursor is not None, need)
+        need = reader.decides_plans if _hides_protected(reader) else None
+        named = reader is not None and reader.named
+        shape = (*_shape(f), f.unit is not None, f.light[0] if f.light else None, way, page.cursor is not None, need,
+                 named)
         rows = await _ITEMS(*shape).rows(self.session, **_values(f), **_reader(reader), **ITEMS_ORDER.values(page))
         return ITEMS_ORDER.page(rows, page)
 
@@ -191,12 +209,13 @@ class ItemRepository:
                        reader: Reader | None = None) -> Page[Row]:
         """Assignments this tenant received as a unit (its own queue), what is due first, one page (rows
         with the assignments' columns); ``filters.light`` keeps one colour; ``reader`` (need-to-know):
-        only the protected assignments they may see."""
+        only the protected assignments they may see, and for a 分管领导 only those named to them."""
         f = filters
         way = await how(self.session, "assignments", f.q) if f.q is not None else None
-        need = None if reader is None else reader.signs_for
+        need = reader.signs_for if _hides_protected(reader) else None
+        named = reader is not None and reader.named
         shape = (*_shape(f), f.assigner is not None, f.light[0] if f.light else None, way, page.cursor is not None,
-                 need)
+                 need, named)
         rows = await _QUEUE(*shape).rows(self.session, tenant=self.tenant, **_values(f), **_reader(reader),
                                          **QUEUE_ORDER.values(page))
         return QUEUE_ORDER.page(rows, page)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select, true
+from sqlalchemy import exists, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from duban.confidentiality.repository import named_assignments
 from duban.deadlines.models import OPEN, Clock
 from duban.items.models import Assignment
 from duban.lists.cursor import Keyset, Page, PageRequest
@@ -54,7 +55,12 @@ class ReminderRepository:
         return list(await self.session.scalars(
             select(Reminder).where(Reminder.assignment_id.in_(assignment_ids)).order_by(Reminder.at)))
 
-    async def flagged(self, page: PageRequest = PageRequest(200)) -> Page[Reminder]:
-        """Reminders flagged for the next 通报, newest first, one page."""
-        query = FLAGGED_ORDER.select(select(Reminder).where(Reminder.flagged == true()), page)
+    async def flagged(self, page: PageRequest = PageRequest(200), named_to: str | None = None) -> Page[Reminder]:
+        """Reminders flagged for the next 通报, newest first, one page; ``named_to`` (a 分管领导, who reads only
+        the work named to them: confidentiality/access.py): only the reminders of that work."""
+        query = select(Reminder).where(Reminder.flagged == true())
+        if named_to is not None:
+            query = query.where(exists().where(Assignment.id == Reminder.assignment_id,
+                                               named_assignments(self.tenant, named_to)))
+        query = FLAGGED_ORDER.select(query, page)
         return FLAGGED_ORDER.page(await self.session.scalars(query), page)

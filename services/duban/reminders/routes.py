@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
 
+from duban.confidentiality import access
 from duban.lists.query import ListQuery, plain_query
 from duban.reminders import service
 from duban.reminders.repository import ReminderRepository
@@ -28,5 +29,5 @@ class ReminderController(Controller):
         page (the next page's cursor in ``X-Next-Cursor`` and ``Link``)."""
         ctx.policy.authorize(ctx.actor, "item", "read")
         listing = list_query.check(ctx)
-        page = await ReminderRepository(ctx.session, ctx.tenant).flagged(listing.page)
+        page = await ReminderRepository(ctx.session, ctx.tenant).flagged(listing.page, access.named_to(ctx))
         return listing.respond([ReminderRead.of(r) for r in page.rows], page.next_cursor)
