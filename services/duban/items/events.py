@@ -13,6 +13,7 @@ from duban.counits import report as counits
 from duban.deadlines import service as deadlines
 from duban.deadlines.repository import ClockRepository
 from duban.deadlines.rules import ClockSpec
+from duban.documents import service as documents
 from duban.errors import Conflict, Refused
 from duban.events.envelope import (
     AssignmentAccepted,
@@ -105,6 +106,7 @@ async def on_feedback(ctx: EventContext, env: Envelope, p: FeedbackSubmitted) ->
     if p.co_views:
         await counits.keep_reported(ctx, env, a, p.co_views)
     await ctx.session.flush()
+    await documents.on_result_feedback(ctx, env.actor, a, p)  # a result report: its 办理情况报告
     await _report(ctx, env, a)
 
 

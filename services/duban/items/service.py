@@ -18,6 +18,7 @@ from duban.db.base import new_id, utcnow
 from duban.deadlines import rules
 from duban.deadlines import service as deadlines
 from duban.deadlines.repository import ClockRepository
+from duban.documents import service as documents
 from duban.errors import Conflict, InvalidInput
 from duban.events.envelope import (
     AssignmentAccepted,
@@ -304,6 +305,7 @@ async def assign(ctx: TenantContext, item_id: str) -> tuple[Item, list[Assignmen
             [ClockSet(c.id, c.kind, c.seq, c.rule, c.due, c.start) for c in clocks], item.units,
             group=item.group_code, leader=item.issuing_leader, confidentiality=item.confidentiality), at)
         made.append(a)
+    await documents.issue_notices(ctx, item, made)  # 领导批办事项通知单 per unit: numbered now, rendered on download
     if item.source_kind == "suggestion_proposal":  # the units get the proposal's particulars (proposals/)
         from duban.proposals.service import on_assigned  # noqa: PLC0415 (proposals builds on this module)
 
@@ -415,6 +417,7 @@ async def archive(ctx: TenantContext, item_id: str, store: ArchiveStore, fonds: 
     files, listing = await attachments.dossier_files(ctx.session, ctx.tenant, [f.id for f in feedback] + reported,
                                                      store)
     by_feedback = await attachments.of_feedback(ctx.session, ctx.tenant, [f.id for f in feedback])
+    doc_files, doc_made, doc_listing = await documents.dossier_files(ctx.session, ctx.tenant, item.id, store)
     dossier = build_dossier(meta, {
         "item.json": item_doc,
         "assignments.json": [
@@ -429,7 +432,8 @@ async def archive(ctx: TenantContext, item_id: str, store: ArchiveStore, fonds: 
         "extensions.json": [msgspec.to_builtins(ExtensionRead.of(e)) for e in
                             await ExtensionRepository(ctx.session, ctx.tenant).of_assignments(ids)],
         "history.json": [msgspec.to_builtins(HistoryRead.of(h)) for h in history],
-    }, stored=files)
+        "documents.json": doc_listing, **doc_made,
+    }, stored={**files, **doc_files})
     location = await store.put_dossier(ctx.tenant, dossier, year=year, retention=item.retention)
     item.state = "archived"
     item.archive = {
