@@ -62,7 +62,7 @@ EXTRA: dict[str, tuple[int, ...]] = {
     "GET /api/items/export": (409,),  # the selection holds protected items (第八条: no bulk export)
     "POST /api/account/password": (429,),  # wrong current passwords are throttled as logins are
 }
-PUBLIC = re.compile(r"^/(api/login|schema|health)")
+PUBLIC = re.compile(r"^/(api/login|schema|health|ready)")
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 PLAIN = {"self", "ctx", "platform", "request"}  # what a handler takes that is not the caller's input
 

@@ -137,13 +137,27 @@ def security_headers(app: ASGIApp) -> ASGIApp:
                 await send(message)
             return
 
+        # The request id, its log context and its latency per route (observability/http.py).
+        observer = scope["app"].state.observer
+        request_id, context, started = observer.start(scope)
+        extra = [*extra, (b"x-request-id", request_id)]
+        status = 500  # what an answer that never started counts as
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 message = {**message, "headers": [*message.get("headers", []),
                                                   *((n, v) for n, v in extra if n not in present)]}
             await send(message)
 
-        await app(scope, receive, send_with_headers)
+        try:
+            await app(scope, receive, send_with_headers)
+        except Exception as exc:  # answered further out (the login check's 401): counted as what it becomes
+            status = getattr(exc, "status_code", 500)
+            raise
+        finally:
+            observer.finish(scope, status, started, context)
 
     return middleware

@@ -88,6 +88,11 @@ class Settings:
     smtp_username: str = ""  # empty: no login
     smtp_password: str = ""
     smtp_sender: str = ""  # the From address
+    # Log lines: "text" (default) or "json" (one object a line with request_id, tenant, actor: observability/).
+    log_format: str = "text"
+    # Who may read /metrics: set, a request bearing "Authorization: Bearer <this>"; empty, only requests from
+    # this host (127.0.0.1, ::1) that no proxy forwarded (observability/routes.py).
+    metrics_token: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 
 import msgspec
 from sqlalchemy.exc import IntegrityError
@@ -43,11 +44,22 @@ class Consumer:
         self._subscriptions: dict[str, object] = {}
         self._stopping = False
         self._raised: dict[tuple[str, str, str], object] = {}
+        # Read by /ready and /metrics (observability/): the tenants whose durable consumer is being read,
+        # and (tenant, kind, outcome) → deliveries taken.
+        self.attached: set[str] = set()
+        self.received: Counter[tuple[str, str, str]] = Counter()
+        self._kinds = frozenset(getattr(inbox, "handlers", ()))
+
+    def _kind(self, subject: str | None) -> str:
+        """The event kind a subject names (duban.v1.<to>.<from>.<kind>), if it is one this node knows."""
+        kind = subject.split(".", 4)[-1] if subject else ""
+        return kind if kind in self._kinds else "other"
 
     async def receive(self, tenant: str, body: bytes, subject: str | None = None) -> str:
         """Take one event (also used by tests to deliver by hand); ``subject``: the NATS subject it came
         on, whose sender must be the envelope's ``from_tenant`` (events/inbox.py)."""
         outcome = await self.inbox.receive(tenant, body, subject)
+        self.received[(tenant, self._kind(subject), outcome)] += 1
         self.on_commit(tenant)
         return outcome
 
@@ -73,6 +85,7 @@ class Consumer:
             try:
                 if subscription is None:
                     subscription = self._subscriptions[tenant] = await self.bus.subscription(tenant)
+                    self.attached.add(tenant)
                 messages = await subscription.fetch(batch=BATCH, timeout=1.0)
             except TimeoutError:  # nats.errors.TimeoutError is a subclass; fetch raises both kinds
                 continue
@@ -81,6 +94,7 @@ class Consumer:
             except Exception as exc:
                 log.warning("consumer %s: cannot fetch (%s); retrying", tenant, exc)
                 subscription = None
+                self.attached.discard(tenant)
                 await asyncio.sleep(0.5)
                 continue
             waiting = list(messages)
@@ -118,9 +132,11 @@ class Consumer:
                 concurrent = isinstance(exc, IntegrityError)  # another node took the same id first
                 log.warning("event at %s failed (delivery %s): %s", tenant, deliveries, exc)
                 if deliveries < MAX_DELIVERIES or concurrent:
+                    self.received[(tenant, self._kind(message.subject), "failed")] += 1
                     await message.nak(delay=min(0.5 * deliveries, 5.0))
                     return
                 await self.give_up(tenant, message.data, exc)
+                self.received[(tenant, self._kind(message.subject), "given_up")] += 1
             await message.ack()
         except asyncio.CancelledError:
             raise
@@ -163,3 +179,4 @@ class Consumer:
             with contextlib.suppress(Exception):
                 await subscription.unsubscribe()
         self._subscriptions.clear()
+        self.attached.clear()

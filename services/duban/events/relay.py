@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 
 from duban.db.database import Database
 from duban.events.bus import Bus
@@ -27,6 +28,8 @@ class Relay:
         self.keys = keys
         self._dirty: set[str] = set(self.tenants)
         self._wake = asyncio.Event()
+        # (tenant, kind, the stream had it already) → events published: read by /metrics (observability/).
+        self.published: Counter[tuple[str, str, bool]] = Counter()
 
     def wake(self, tenant: str) -> None:
         """A transaction of ``tenant`` committed: look at its outbox now."""
@@ -36,13 +39,14 @@ class Relay:
     async def flush(self, tenant: str) -> int:
         """Publish one batch of the tenant's pending events; returns how many were sent."""
         async with self.db.transaction(tenant) as session:
-            rows = [(r.id, subject_for(r.to_tenant, tenant, r.kind), r.body) for r in
+            rows = [(r.id, subject_for(r.to_tenant, tenant, r.kind), r.body, r.kind) for r in
                     await OutboxRepository(session, tenant).pending(BATCH)]
         sent: list[str] = []
         try:
-            for event_id, subject, body in rows:
-                await self.bus.publish(subject, self.signed(body.encode()), event_id)
+            for event_id, subject, body, kind in rows:
+                duplicate = await self.bus.publish(subject, self.signed(body.encode()), event_id)
                 sent.append(event_id)
+                self.published[(tenant, kind, duplicate)] += 1
         finally:
             if sent:
                 async with self.db.transaction(tenant) as session:
