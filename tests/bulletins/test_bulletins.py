@@ -14,9 +14,12 @@ from docx import Document as read_docx
 from sqlalchemy import select
 
 from bulletins.scenario import at, build
-from documents.checks import assert_docx_fonts, assert_fonts_embedded, first_page_png
+from documents.checks import assert_docx_fonts, assert_fonts_embedded, first_page_png, missing_tools
 from duban.audit.models import AuditEntry
 from helpers import login
+
+# The PDFs need fonts-noto-cjk and their checks poppler-utils (CI installs both; checks.missing_tools).
+pytestmark = pytest.mark.skipif(missing_tools() is not None, reason=str(missing_tools()))
 
 PERIOD = {"period_from": "2026-11-02", "period_to": "2026-11-30"}
 REQUIREMENTS = "各承办单位要对照通报问题，逐项整改到位。"

@@ -19,6 +19,22 @@ THEME_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 OFFICE_FONTS = {"方正小标宋简体", "黑体", "楷体_GB2312", "仿宋_GB2312"}
 
 
+def missing_tools() -> str | None:
+    """Why documents cannot be checked on this machine (None when they can): the PDFs need Debian's
+    fonts-noto-cjk (else Chinese renders as boxes) and the checks poppler-utils' pdftotext and pdftoppm.
+    `.ci/run` installs them; on another machine: apt-get install fonts-noto-cjk poppler-utils."""
+    import shutil
+
+    missing = [tool for tool in ("pdftotext", "pdftoppm") if shutil.which(tool) is None]
+    try:
+        fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+    except OSError:
+        fonts = ""
+    if "Noto Serif CJK SC" not in fonts:
+        missing.append("the font Noto Serif CJK SC (fonts-noto-cjk)")
+    return f"needs {', '.join(missing)}: apt-get install fonts-noto-cjk poppler-utils" if missing else None
+
+
 def artifacts_dir() -> Path:
     """Where the pictures go: DUBAN_TEST_ARTIFACTS, else tests/.artifacts (gitignored)."""
     path = Path(os.environ.get("DUBAN_TEST_ARTIFACTS") or REPO / "tests" / ".artifacts") / "documents"

@@ -7,11 +7,15 @@ import io
 import threading
 
 import docx
-from checks import assert_docx_fonts, assert_fonts_embedded, assert_text, first_page_png
+import pytest
+from checks import assert_docx_fonts, assert_fonts_embedded, assert_text, first_page_png, missing_tools
 from docx.oxml.ns import qn
 
 from duban.documents import render
 from duban.documents.layout import Document, Field, Form, Heading, PageBreak, Paragraph, Signature, Table
+
+# The PDFs need fonts-noto-cjk and their checks poppler-utils (CI installs both; checks.missing_tools).
+pytestmark = pytest.mark.skipif(missing_tools() is not None, reason=str(missing_tools()))
 
 SAMPLE = Document(
     kind="bulletin", title="关于2026年第三季度督查事项办理情况的通报", masthead="淮安市人民政府办公室督查室",
@@ -110,3 +114,13 @@ def test_long_titles_break_into_even_lines_outside_book_titles():
     lines = render.title_lines(long).split("\n")
     assert "".join(lines) == long and len(lines) == 2 and all(len(line) <= render.TITLE_CHARS for line in lines)
     assert min(len(line) for line in lines) > 1  # never one character alone
+
+
+def test_a_pdf_is_refused_with_a_sentence_where_the_cjk_fonts_are_missing(monkeypatch):
+    from duban.errors import ServiceUnavailable
+
+    monkeypatch.setattr(render, "_CJK_FACE", "No Such CJK Face")
+    monkeypatch.setattr(render, "_fonts_checked", False)
+    with pytest.raises(ServiceUnavailable, match="fonts-noto-cjk"):
+        render.render_pdf(SAMPLE)
+    assert render.render_docx(SAMPLE)  # the DOCX needs no font files

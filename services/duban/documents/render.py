@@ -45,6 +45,7 @@ from duban.documents.layout import (
     Signature,
     Table,
 )
+from duban.errors import ServiceUnavailable
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
@@ -526,10 +527,34 @@ def render_html(doc: Document) -> str:
     return "".join(parts)
 
 
+_CJK_FACE = "Noto Serif CJK SC"
+_fonts_checked = False
+
+
+def _require_cjk_fonts() -> None:
+    """Refuse to make a PDF whose Chinese would print as empty boxes: the faces come from Debian's
+    fonts-noto-cjk (looked up once per process, through fontconfig as pango does)."""
+    global _fonts_checked
+    if _fonts_checked:
+        return
+    import subprocess
+
+    try:
+        families = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
+                                  timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        families = ""
+    if _CJK_FACE not in families:
+        raise ServiceUnavailable("本服务器未安装中文字体，暂不能生成 PDF（DOCX 可下载）。请管理员安装 fonts-noto-cjk "
+                                 "(the server lacks the CJK fonts for PDFs: apt-get install fonts-noto-cjk)")
+    _fonts_checked = True
+
+
 def render_pdf(doc: Document) -> bytes:
     """The document as PDF bytes (blocking, ~0.2 s a page: from async code use :func:`render_pdf_async`)."""
     from weasyprint import HTML  # imported lazily: loading pango costs ~0.5 s
 
+    _require_cjk_fonts()
     return HTML(string=render_html(doc)).write_pdf()
 
 

@@ -31,7 +31,7 @@ from duban.documents import builders, render
 from duban.documents.models import KINDS, GeneratedDocument, Rendition
 from duban.documents.repository import DocumentRepository
 from duban.documents.schemas import ReminderNoticeCreate, SpecialReportCreate
-from duban.errors import Conflict, InvalidInput
+from duban.errors import Conflict, InvalidInput, ServiceUnavailable
 from duban.events.envelope import FeedbackSubmitted
 from duban.items.models import Assignment, Item
 from duban.items.repository import ItemRepository
@@ -347,7 +347,13 @@ async def dossier_files(session: Any, tenant: str, item_id: str,
                 stored[name] = StoredFile(r.bucket, r.key, r.size, r.sha256, digests.sm3, CONTENT_TYPES[fmt])
                 sha = r.sha256
             else:
-                data = await render.render_async(document_of(doc), fmt)
+                try:
+                    data = await render.render_async(document_of(doc), fmt)
+                except ServiceUnavailable as exc:
+                    # A node without the CJK fonts cannot make the PDF: the dossier keeps the DOCX and says
+                    # why the PDF is absent, rather than refusing 归档 or sealing a PDF of empty boxes.
+                    entry["files"][fmt] = {"file": None, "missing": exc.message}
+                    continue
                 made[name] = data
                 sha = hashlib.sha256(data).hexdigest()
             entry["files"][fmt] = {"file": name, "sha256": sha}
