@@ -172,12 +172,14 @@ async def sign_in(db: Database, policy: Policy, throttle: LoginThrottle, tenant:
 
 
 # What a restricted session may call besides seeing who it is and logging out.
-_ANY_SCOPE = {("GET", "/api/me"), ("HEAD", "/api/me"), ("POST", "/api/logout"), ("POST", "/api/logout/all")}
+_ANY_SCOPE = {("GET", "/api/me"), ("HEAD", "/api/me"), ("POST", "/api/logout"), ("POST", "/api/logout/all"),
+              ("POST", "/logout")}  # the pages' (pages/account.py) as the API's
 _SCOPE_ALLOWS = {
-    PASSWORD: ({("POST", "/api/account/password")},
+    PASSWORD: ({("POST", "/api/account/password"), ("GET", "/account/password"), ("POST", "/account/password")},
                "您使用的是管理员设置的临时密码，请先修改密码后再继续 (a temporary password: change it first, "
                "POST /api/account/password)"),
-    ENROLL: ({("POST", "/api/account/totp"), ("POST", "/api/account/totp/confirm")},
+    ENROLL: ({("POST", "/api/account/totp"), ("POST", "/api/account/totp/confirm"), ("GET", "/account/totp"),
+              ("POST", "/account/totp"), ("POST", "/account/totp/confirm")},
              "您的角色须使用动态口令登录，请先绑定身份验证器后再继续 (your role needs a second factor: enroll "
              "first, POST /api/account/totp then /api/account/totp/confirm)"),
 }
