@@ -192,6 +192,7 @@ def test_duban_up_walks_the_path_stops_on_ctrl_c_and_keeps_its_data(tmp_path: Pa
         timings["first start"] = server.wait_ready()
         banner = server.output()
         assert f"http://127.0.0.1:{server.port}" in banner, banner
+        assert f"http://127.0.0.1:{server.port}/login" in banner, banner  # the web pages' way in (pages/)
         for login in ("inspector", "approver", "qingjiangpu", "handler", "chief", DEMO_PASSWORD):
             assert login in banner, (login, banner)
         runtime = data / "runtime.json"
@@ -214,6 +215,11 @@ def test_duban_up_walks_the_path_stops_on_ctrl_c_and_keeps_its_data(tmp_path: Pa
             paths = r.json()["paths"]
             assert {"/health", "/api/login", "/api/items", "/api/items/{item_id}/archive/verify",
                     "/api/assignments/{assignment_id}/accept"} <= set(paths), sorted(paths)
+            # The web pages: `/` leads a browser to the login page; no page is in the API's document.
+            assert not {"/", "/login", "/home", "/items/{item_id}"} & set(paths), sorted(paths)
+            r = client.get("/")
+            assert r.status_code == 303 and r.headers["location"] == "/login", r.headers
+            assert "登录" in client.get("/login").text
 
             inspector = _login(client, "city", "inspector")
             approver = _login(client, "city", "approver", server.data_dir)

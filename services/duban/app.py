@@ -18,23 +18,35 @@ from duban.accounts.routes import AccountController
 from duban.archive import ArchiveError
 from duban.attachments.routes import AttachmentController
 from duban.auth import PUBLIC, TokenAuthentication
+from duban.bulletins.routes import BulletinController
 from duban.calendar.routes import CalendarController
 from duban.confidentiality.access import need_to_know
 from duban.confidentiality.routes import InstructionController, ItemExportController
 from duban.counits.routes import CoViewController, ItemCoViewController
 from duban.deps import provide_ctx, provide_platform
+from duban.documents.routes import DocumentController
 from duban.errors import DubanError
 from duban.events.routes import InboxController
 from duban.extensions.routes import ExtensionDecisionController, ExtensionRequestController
 from duban.figures.routes import FiguresController
 from duban.items.routes import AssignmentController, ItemController
+from duban.ledgers.routes import (
+    AssignmentLedgerExportController,
+    ItemLedgerExportController,
+    LedgerImportController,
+    LedgerTemplateController,
+)
 from duban.meetings.routes import MeetingController
 from duban.merits.routes import MeritProposalController
 from duban.notifications.routes import NotificationController
+from duban.observability import routes as observability
 from duban.openapi import SchemaOfAnyOf, document, openapi_config
+from duban.pages.render import http_error as page_error
+from duban.pages.routes import pages_router, static, template_config
 from duban.platform import Platform
 from duban.proposals.routes import ProposalController
 from duban.reminders.routes import ReminderController
+from duban.review.routes import ReviewController
 from duban.security import screen_body, security_headers
 from duban.supervision.routes import SupervisionController
 from duban.tree.routes import PartController, TreeController
@@ -69,9 +81,13 @@ def _unreadable(request: Request, exc: Exception) -> Response:
                     status_code=400, media_type=MediaType.JSON)
 
 
-def _http_error(_: Request, exc: HTTPException) -> Response:
+def _http_error(request: Request, exc: HTTPException) -> Response:
     # Litestar's own refusals (the login check's 401, a body's 400, 404, 405, 413) as JSON, whatever the
     # route answers otherwise: Litestar would send them in the route's media type (a CSV export's 401).
+    # An unknown address outside /api asked by a browser: the pages' 未找到 page (pages/render.py).
+    if exc.status_code == 404 and not request.url.path.startswith("/api") \
+            and "text/html" in request.headers.get("accept", ""):
+        return page_error(request, exc)
     body = {"status_code": exc.status_code, "detail": exc.detail, **({"extra": exc.extra} if exc.extra else {})}
     return Response(body, status_code=exc.status_code, headers=exc.headers, media_type=MediaType.JSON)
 
@@ -115,7 +131,12 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
                         ExtensionRequestController, ExtensionDecisionController, ReminderController,
                         PartController, TreeController, FiguresController,
                         CoViewController, ItemCoViewController, MeritProposalController,
-                        InstructionController, ItemExportController],
+                        InstructionController, ItemExportController,
+                        LedgerImportController, ItemLedgerExportController, AssignmentLedgerExportController,
+                        LedgerTemplateController,
+                        BulletinController, ReviewController,
+                        DocumentController, *observability.ROUTES,
+                        pages_router, static],  # the web pages (pages/), outside /api and the OpenAPI document
         guards=[need_to_know],  # 第八条: a protected item's routes answer 404 to those not on it (confidentiality/)
         dependencies={"platform": Provide(provide_platform), "ctx": Provide(provide_ctx)},
         middleware=[security_headers, DefineMiddleware(TokenAuthentication, exclude=PUBLIC)],
@@ -127,8 +148,11 @@ def create_app(platform: Platform, *, manage_platform: bool = True) -> Litestar:
         on_startup=[startup] if manage_platform else [],
         on_shutdown=[shutdown] if manage_platform else [],
         openapi_config=openapi_config(),
+        **observability.app_options(platform.settings),  # JSON logs: Litestar leaves the root logger alone
+        template_config=template_config(),
         debug=False,
     )
     app.state.platform = platform
+    observability.install(app, platform)  # /ready, /metrics, request ids and latencies (observability/)
     document(app)  # every route's error answers in the OpenAPI document (openapi.py)
     return app

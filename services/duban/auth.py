@@ -30,7 +30,8 @@ from duban.errors import NotAuthenticated
 from duban.policy.policy import Actor
 
 COOKIE = "duban_session"
-PUBLIC = ["^/api/login$", "^/schema", "^/health$"]
+PUBLIC = ["^/api/login$", "^/schema", "^/health$", "^/ready$", "^/metrics$"]  # /metrics: its own token
+PUBLIC += ["^/$", "^/login$", "^/static/"]  # the web pages' way in (pages/): a browser is sent to /login
 READS = ("GET", "HEAD", "OPTIONS")
 READ_SESSION = "duban.read_session"  # scope key: a read request's open read-only session
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from duban.errors import DubanError
 from duban.events.models import STATUSES
+from duban.observability.logs import configure as configure_logging
 from duban.settings import Settings
 from duban.tenancy.registry import RegistryError
 
@@ -123,13 +124,35 @@ def main(argv: list[str] | None = None) -> int:
     totp_code.add_argument("--user", required=True)
     totp_code.add_argument("--data-dir", type=Path, default=None, help="the data dir (default ./.duban)")
 
+    ledger = sub.add_parser("ledger", help="台账 (Excel sheets of items)")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True)
+    ledger_import = ledger_sub.add_parser("import", help="import items from a 台账 .xlsx as drafts of a user (as "
+                                                         "POST /api/items/import); prints the report as JSON")
+    ledger_import.add_argument("file", type=Path)
+    ledger_import.add_argument("--tenant", required=True)
+    ledger_import.add_argument("--user", required=True, help="the importing user (the items are drafted as theirs)")
+    ledger_import.add_argument("--mode", choices=("all", "good-rows", "check"), default="all",
+                               help="all: nothing if any row is wrong (default); good-rows: the right rows; "
+                                    "check: only report")
+    ledger_import.add_argument("--group", default=None, help="the 督查组 of the items (default: the 责任领导's)")
+    ledger_import.add_argument("--division", default=None, help="the 责任处室 the items record")
+    ledger_import.add_argument("--data-dir", type=Path, default=None, help="the data dir of `duban up` (SQLite)")
+
+    network = sub.add_parser("network", help="the event network as this node's databases see it")
+    network_sub = network.add_subparsers(dest="network_command", required=True)
+    status = network_sub.add_parser("status", help="every hosted tenant's outbox backlog, the last event from each "
+                                                   "sender, refused events (and how to replay them)")
+    status.add_argument("--limit", type=int, default=20, help="refused events shown per tenant (newest first)")
+    status.add_argument("--json", action="store_true", help="print JSON instead of text")
+    status.add_argument("--data-dir", type=Path, default=None, help="the data dir of `duban up` (SQLite)")
+
     tenants = sub.add_parser("tenants", help="tenant registry tools")
     tenants_sub = tenants.add_subparsers(dest="tenants_command", required=True)
     check = tenants_sub.add_parser("check", help="validate a registry file")
     check.add_argument("file", type=Path, nargs="?")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()  # DUBAN_LOG_FORMAT: text (as before) or json (observability/logs.py)
     try:
         return _dispatch(args)
     except (DubanError, RegistryError) as exc:
@@ -178,6 +201,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _policy_matrix(args.policies_dir or Settings.from_env().policies_dir, check=args.check)
     if args.command == "totp":
         return _totp_code(Settings.from_env(data_dir=args.data_dir), args.tenant, args.user)
+    if args.command == "ledger":
+        from duban.ledgers.commands import run_import
+
+        return asyncio.run(run_import(Settings.from_env(data_dir=args.data_dir), args))
+    if args.command == "network":
+        from duban.observability.status import network_status
+
+        return asyncio.run(network_status(Settings.from_env(data_dir=args.data_dir), limit=args.limit,
+                                          as_json_output=args.json))
     if args.command == "tenants":
         from duban.tenancy.registry import load_registry
 
@@ -212,8 +244,10 @@ async def _serve(settings: Settings, *, seed: bool, on_ready=None) -> int:  # no
     platform = Platform(settings)
     await platform.migrate()
     logins = await platform.seed_demo() if seed else []
+    from duban.observability.logs import uvicorn_options
+
     config = uvicorn.Config(create_app(platform), host=settings.host, port=settings.port, log_level="info",
-                            lifespan="on")
+                            lifespan="on", **uvicorn_options(settings.log_format))
     server = uvicorn.Server(config)
     if on_ready is not None:
         on_ready(settings, logins)
@@ -562,7 +596,8 @@ def _banner(settings: Settings, logins: list[tuple[str, str, list[str]]]) -> Non
 
     url = f"http://{settings.host}:{settings.port}"
     lines = [
-        "", "=" * 72, f" 督查督办 platform: {url}   (API schema: {url}/schema)", f" data: {settings.data_dir}",
+        "", "=" * 72, f" 督查督办 platform: {url}   (API schema: {url}/schema)",
+        f" 登录 (web pages, log in in a browser): {url}/login", f" data: {settings.data_dir}",
         f" NATS: {settings.nats_url}   S3: http://{settings.s3_endpoint}",
         f" demo accounts (password for all: {DEMO_PASSWORD}) — tenant / username / roles:",
     ]

@@ -60,8 +60,16 @@ class RouteMethod:
 
     @property
     def public(self) -> bool:
-        """Answered without a login: Litestar's own OPTIONS answer, and the paths auth.PUBLIC names."""
+        """Answered without a login: Litestar's own OPTIONS answer, and the paths auth.PUBLIC names (among
+        them, deliberately, /health and /ready, which name no host or secret, and /metrics, which guards
+        itself: DUBAN_METRICS_TOKEN, or this host only — tests/observability/ tests who may read it)."""
         return self.is_auto_options or any(re.match(p, self.path) for p in PUBLIC)
+
+    @property
+    def page(self) -> bool:
+        """A web page or a page form's action (pages/): without a valid session a browser is sent to the login
+        page (303 to /login), where the API answers 401."""
+        return getattr(getattr(self.handler, "fn", None), "__module__", "").startswith("duban.pages")
 
     @property
     def is_auto_options(self) -> bool:
@@ -208,9 +216,35 @@ def generated_body(kind: Any, today: date, hints: dict[str, Any]) -> Any:
     return make(schema)
 
 
+def _ledger(today: date) -> bytes:
+    """A 台账 of one valid row (ledgers/): what the import route takes."""
+    import io  # noqa: PLC0415
+
+    from openpyxl import Workbook  # noqa: PLC0415
+
+    from duban.ledgers.sheet import COLUMNS  # noqa: PLC0415
+
+    book = Workbook()
+    book.active.append(list(COLUMNS))
+    book.active.append(["", "其他", "检查导入", "市长", "清江浦区人民政府", "", "", today + timedelta(days=10), "",
+                        "正在办理", ""])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# Routes whose body is a file (multipart/form-data, field ``file``), not JSON: a valid file for each.
+UPLOADS: dict[str, Callable[[date], tuple[str, bytes, str]]] = {
+    "POST /api/items/import": lambda today: (
+        "台账.xlsx", _ledger(today), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
 def body_for(route: RouteMethod, samples: dict[str, Any], today: date, hints: dict[str, Any]) -> tuple[str, Any]:
-    """("json", body) / ("none", None) for a route; the body decodes as the handler's ``data`` type, so a
-    refusal is the handler's, never the body's."""
+    """("json", body) / ("multipart", files) / ("none", None) for a route; the body decodes as the handler's
+    ``data`` type (or is a valid upload), so a refusal is the handler's, never the body's."""
+    if route.key in UPLOADS:
+        return "multipart", {"file": UPLOADS[route.key](today)}
     if route.key in samples:
         return "json", samples[route.key]
     kind = data_type(route.handler)

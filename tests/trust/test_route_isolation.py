@@ -4,7 +4,9 @@ anonymous callers, every user of the owning tenant, every user of a sibling coun
 the county (their own valid tokens) and by swapped and tampered tokens. A leak is a 2xx answer, or an
 answer carrying the owners' secret marker, for a caller who must not see or do it — decided by the
 policy layer for the owners' own users, and "401, 403 or 404 for anything of theirs" for the others.
-No write may get through: the state of every tenant is the same after the sweep as before it.
+No write may get through: the state of every tenant is the same after the sweep as before it. The
+county's demo 分管领导 is named on none of the swept work (签收 names another): every route naming a piece
+of it answers them 404, and no answer to them carries the marker (issue 7 §2, confidentiality/access.py).
 
 The routes, what each requires and its bodies come from the app (isolation_sweep.py): a route the
 sweep cannot fill (an unknown path parameter, no ``authorize`` in its handler, a body it cannot build)
@@ -39,6 +41,7 @@ from isolation_sweep import (
 from duban.accounts.repository import AccountRepository
 from duban.accounts.service import DEMO_PASSWORD, create_user, demo_accounts, demo_group_members
 from duban.app import create_app
+from duban.confidentiality.access import named_only
 from duban.policy.policy import Actor
 from helpers import TEST_NOW, eventually, hosting, login, plan, registered_item
 
@@ -52,10 +55,16 @@ DAY = TEST_NOW.date()
 NOTICE_2027 = {"year": 2027, "notice": "测试用 2027年部分节假日安排（非真实通知）",
                "holidays": [{"name": "元旦", "start": "2027-01-01", "end": "2027-01-03"}]}
 
+# The 分管领导 signed for the county's assignment names (not the demo ``leader``, who then reads none of it).
+NAMED_LEADER = "sweep_leader"
+# The path parameters that name a piece of work: a reader of only the work named to them (the 分管领导,
+# confidentiality/access.py ``named_only``) gets 404 for any other, whatever the route.
+WORK_PARAMS = {"item_id", "assignment_id", "attachment_id"}
 # Path parameters that are not an object of a tenant: the same for every caller.
 SHARED_PARAMS = {"year": str(DAY.year), "path": "openapi.json"}
 # Query parameters a route needs to reach its handler (a refused caller must meet the refusal, not a 400).
-QUERIES: dict[str, dict[str, Any]] = {"GET /api/calendar/after": {"date": DAY.isoformat(), "n": 3}}
+QUERIES: dict[str, dict[str, Any]] = {"GET /api/calendar/after": {"date": DAY.isoformat(), "n": 3},
+                                      "GET /api/review": {"year": DAY.year}, "GET /api/review.xlsx": {"year": DAY.year}}
 # Values for body fields of these names (a real unit; the login body names the city).
 HINTS = {"unit": "qingjiangpu", "tenant": "city"}
 # Bodies for the write routes the state is built with (every other body comes from the handler's type).
@@ -102,7 +111,12 @@ async def _state(api, platform) -> tuple[dict[str, dict[str, str]], dict[str, tu
         return (await eventually(one, what="an assignment"))[0]["id"]
 
     task, co_task = await queue(county["handler"]), await queue(co)
-    await _ok(await api.post(f"/api/assignments/{task}/accept", json={"leader_in_charge": "leader"},
+    # 签收 names a 分管领导 of its own: the county's demo 分管领导 is named on none of the work swept, so
+    # every object of it must answer them 404 and stay out of their lists (NAMED_ONLY below).
+    async with platform.db.transaction("qingjiangpu") as session:
+        await create_user(AccountRepository(session, "qingjiangpu"), platform.policy, NAMED_LEADER, "分管领导",
+                          DEMO_PASSWORD, ["leader_in_charge"], cost=10)
+    await _ok(await api.post(f"/api/assignments/{task}/accept", json={"leader_in_charge": NAMED_LEADER},
                              headers=county["handler"]))
     await _ok(await api.post(f"/api/assignments/{co_task}/accept", headers=co))
 
@@ -188,6 +202,20 @@ async def _state(api, platform) -> tuple[dict[str, dict[str, str]], dict[str, tu
     merit = await _ok(await api.post("/api/merit-proposals", headers=await login(api, "city", "supervisor"), json={
         "kind": "commend", "unit": "qingjiangpu", "reason": f"{SECRET} 按期办结", "basis_items": [item_id]}), 201)
     ids["city"]["merit-proposals:proposal_id"] = merit["id"]  # a parameter name another resource uses too
+    bulletin = await _ok(await api.post("/api/bulletins", headers=city["inspector"], json={
+        "period_from": (DAY - timedelta(days=30)).isoformat(), "period_to": DAY.isoformat()}), 201)
+    ids["city"]["bulletin_id"] = bulletin["bulletin"]["id"]  # 《督查通报》 (bulletins/)
+    # The 通知单 issued at 交办 (documents/): the city's for its item, the county's for its part, if any.
+    notices = await _ok(await api.get(f"/api/items/{item_id}/documents", headers=city["inspector"]))
+    ids["city"]["document_id"] = notices[0]["id"]
+    part_docs = await _ok(await api.get(f"/api/items/{part_id}/documents", headers=county["supervisor"]))
+    if part_docs:
+        ids["qingjiangpu"]["document_id"] = part_docs[0]["id"]
+    # Downloaded once by their owners now: the first download keeps the rendition (a cache of bytes that
+    # render the same every time); any rendition kept during the sweep is then a change it must report.
+    for doc, headers in ((notices[0], city["inspector"]), *((d, county["supervisor"]) for d in part_docs[:1])):
+        for fmt in ("docx", "pdf"):
+            assert (await api.get(doc[f"{fmt}_url"], headers=headers)).status_code == 200
     owned_by_user = {"notification_id": ("qingjiangpu", "handler")}
     groups = {"city": detail["item"]["group"],
               "qingjiangpu": (await api.get(f"/api/items/{part_id}", headers=county["supervisor"])).json()["item"][
@@ -290,18 +318,21 @@ async def _sweep(settings) -> None:
             holder = next((owned_by_user[p] for p in route.params if p in owned_by_user), None)
             if holder and caller.actor and (caller.actor.tenant, caller.actor.username) != holder:
                 mine = False  # another user's notification: as foreign as another tenant's
+            blind = caller.actor is not None and named_only(policy, caller.actor)  # named on none of it
             if route.public:
                 expected: set[int] | None = None
             elif caller.actor is None:
-                expected = {401}
+                expected = {303} if route.page else {401}  # a page sends a browser to its login page
             elif not mine:
                 expected = {403, 404}
+            elif blind and WORK_PARAMS & set(route.params):
+                expected = {404}  # the same answer as for a missing object, whether the role may call it or not
             elif (verdict := decision(policy, caller.actor, rules[route.key], group)) == "allowed":
                 if route.method in WRITES:  # allowed: not made (it would change the shared state)
                     tally.skipped += 1
                     tally.covered.setdefault(route.key, set()).add(caller.kind)
                     return
-                if caller.kind == "owner" and route.method not in WRITES:
+                if caller.kind == "owner" and route.method not in WRITES and not blind:
                     # The owner's own reads prove the ids real; one allowed user per route says so (the
                     # others would see what they may see: nothing to learn, at tens of ms a call).
                     first = (route.key, owner, caller.actor.tenant)
@@ -314,10 +345,13 @@ async def _sweep(settings) -> None:
                 expected = {403, 404} if verdict == "role" else {403, 404, 409}
             api.cookies.clear()
             response = await api.request(route.method, route.url(values), headers=caller.headers,
-                                          params=QUERIES.get(route.key), json=body if kind == "json" else None)
+                                          params=QUERIES.get(route.key), json=body if kind == "json" else None,
+                                          files=body if kind == "multipart" else None)
             status, text = response.status_code, response.text
             tally.record(route, caller, status)
             where = f"{route.key} [{owner or '-'}] as {caller.name}: {status}"
+            if expected == {303} and status == 303 and not response.headers.get("location", "").startswith("/login"):
+                tally.unexpected.append(f"{where} redirects to {response.headers.get('location')}, not the login page")
             if expected is not None and 200 <= status < 300:
                 tally.leaks.append(f"{where} {text[:200]}")
             elif expected is not None and status not in expected:
@@ -326,7 +360,7 @@ async def _sweep(settings) -> None:
                 tally.unexpected.append(f"{where} {text[:200]}")
             elif expected is None and status in (403, 404) and not route.public:
                 tally.over_refused.append(where)  # printed: a 404 here means the sweep's id is not real
-            if SECRET in text and not (mine and expected is None and not route.public):
+            if SECRET in text and (blind or not (mine and expected is None and not route.public)):
                 tally.leaks.append(f"{where}: the answer carries the owners' marker")
 
         def foreign_callers(route: RouteMethod) -> list[Caller]:

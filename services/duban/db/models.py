@@ -4,15 +4,18 @@ import duban.audit.history  # noqa: F401 — the listener that chains history ro
 from duban.accounts.models import AccountSecurity, LoginSession, RecoveryCode, User, UserRole
 from duban.attachments.models import Attachment
 from duban.audit.models import AuditEntry, HistoryHead
+from duban.bulletins.models import Bulletin
 from duban.calendar.models import CalendarYear
 from duban.confidentiality.models import InstructionRecord
 from duban.counits.models import CoView
 from duban.db.base import Base
 from duban.deadlines.models import Clock
+from duban.documents.models import GeneratedDocument, Rendition
 from duban.events.models import InboxEvent, InboxStream, OutboxEvent
 from duban.extensions.models import Extension
 from duban.figures.models import FigureReport
 from duban.items.models import Assignment, Feedback, HistoryEntry, Item
+from duban.ledgers.models import LedgerImport
 from duban.meetings.models import Meeting, MeetingItem
 from duban.merits.models import MeritProposal
 from duban.notifications.models import Delivery, Notification
@@ -34,4 +37,7 @@ __all__ = [
     "Meeting", "MeetingItem", "Proposal", "ProposalReply", "Consultation",
     "InstructionRecord",
     "MeritProposal",
+    "GeneratedDocument", "Rendition",
+    "Bulletin",
+    "LedgerImport",
 ]
