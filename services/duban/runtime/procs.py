@@ -281,6 +281,9 @@ _WEED_PORTS = (
 _PROBE_BUCKET = "duban-runtime-ready-probe"
 
 
+VOLUME_SIZE_MB = 64  # weed's volume size limit (see S3ServerProcess._prepare)
+
+
 class S3ServerProcess(_ServerProcess):
     """A SeaweedFS ``weed mini`` child serving S3 on 127.0.0.1 with one admin identity."""
 
@@ -396,6 +399,11 @@ class S3ServerProcess(_ServerProcess):
             *(f"-{flag}={port}" for flag, port in self.ports.items()),
             "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false", "-admin.ui=false",
             "-master.telemetry=false",  # no calls home from tests or offline sites
+            # Every bucket is a collection with volumes of its own, and locked (archive) buckets are never
+            # deleted: with weed mini's auto size (up to 1 GB a volume) the volume count is free disk / 1 GB,
+            # which a test session (hundreds of buckets) or a node with a little disk runs out of, and every
+            # write then fails with 500. Small volumes (sparse, not preallocated) give room for many buckets.
+            f"-master.volumeSizeLimitMB={VOLUME_SIZE_MB}", "-master.volumePreallocate=false", "-volume.max=0",
             f"-s3.config={self.data_dir / 'identities.json'}",
         ]  # fmt: skip
 
