@@ -84,7 +84,9 @@
         return;
       }
     }
-    if (button) {
+    /* htmx filter forms stay on the page (only their results are swapped; a newer request replaces one in
+       flight): their button must stay usable. Other forms leave the page: guard against a double submit. */
+    if (button && !form.hasAttribute("hx-get")) {
       setTimeout(function () { button.disabled = true; }, 0); /* after the browser has taken the form */
     }
   });
