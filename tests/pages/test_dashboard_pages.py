@@ -8,42 +8,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, expect
 
-from duban.accounts.service import DEMO_PASSWORD
-from helpers import TEST_NOW, plan, totp_login_code
-
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 860}
-
-
-def _context(browser: Browser, live, viewport: dict = DESKTOP) -> BrowserContext:  # noqa: ANN001
-    context = browser.new_context(base_url=live.url, viewport=viewport, locale="zh-CN", accept_downloads=True)
-    context.set_default_timeout(15_000)
-    return context
-
-
-def _login(page: Page, live, tenant: str, username: str) -> None:  # noqa: ANN001
-    page.goto("/login")
-    page.get_by_label("单位").select_option(tenant)
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    code = totp_login_code(live.settings.data_dir, tenant, username, TEST_NOW)
-    if code is not None:
-        page.get_by_text("动态口令（审定人、系统管理员须填写）").click()
-        page.get_by_label("6位动态口令").fill(code)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_test_id("user")).to_contain_text(username)
-
-
-def _fits(page: Page) -> None:
-    width = page.evaluate("window.innerWidth")
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
-    outside = page.evaluate("""(w) => [...document.querySelectorAll('a, button, input, select, textarea, label')]
-        .filter(e => e.offsetParent !== null && e.type !== 'hidden' && !e.classList.contains('skip'))
-        .map(e => [e.tagName + ' ' + (e.name || e.textContent.trim().slice(0, 20)), e.getBoundingClientRect()])
-        .filter(([_, r]) => r.left < -1 || r.right > w + 1).map(([n]) => n)""", width)
-    assert not outside, f"controls outside the {width}px screen: {outside}"
+from helpers import TEST_NOW, plan
+from pages.browse import PHONE, api_token, fits, login, new_context
 
 
 @pytest.mark.tenants("city", "qingjiangpu", "huaian")
@@ -51,10 +19,7 @@ def test_item_actions_tree_documents_and_the_dashboard(browser: Browser, live, s
     # Two items assigned through the API (the path by clicking is test_path_pages.py).
     api = browser.new_context(base_url=live.url).request
 
-    def token(tenant: str, username: str) -> dict[str, str]:
-        body = {"tenant": tenant, "username": username, "password": DEMO_PASSWORD,
-                "totp": totp_login_code(live.settings.data_dir, tenant, username, TEST_NOW)}
-        return {"Authorization": f"Bearer {api.post('/api/login', data=body).json()['token']}"}
+    token = api_token(api, live)
 
     inspector_api, approver_api = token("city", "inspector"), token("city", "approver")
     ids = []
@@ -68,8 +33,8 @@ def test_item_actions_tree_documents_and_the_dashboard(browser: Browser, live, s
             assert api.post(f"/api/items/{ids[-1]}/{step}", headers=who).ok, step
 
     # The item page: its split tree, each unit's state and light; its documents (通知单) to download.
-    inspector = _context(browser, live).new_page()
-    _login(inspector, live, "city", "inspector")
+    inspector = new_context(browser, live).new_page()
+    login(inspector, "city", "inspector", live=live)
     inspector.goto(f"/items/{ids[0]}")
     tree = inspector.locator("[data-section=tree]")
     for code, name in (("qingjiangpu", "清江浦区"), ("huaian", "淮安区")):
@@ -111,8 +76,8 @@ def test_item_actions_tree_documents_and_the_dashboard(browser: Browser, live, s
     shots(inspector, "item-tree-documents-supervision")
 
     # The approver may not 催办 or 督办: no such form for them.
-    approver = _context(browser, live).new_page()
-    _login(approver, live, "city", "approver")
+    approver = new_context(browser, live).new_page()
+    login(approver, "city", "approver", live=live)
     approver.goto(f"/items/{ids[0]}")
     expect(approver.locator("[data-section=tree]")).to_be_visible()
     assert approver.get_by_role("button", name=re.compile("催办|督办")).count() == 0
@@ -164,21 +129,21 @@ def test_item_actions_tree_documents_and_the_dashboard(browser: Browser, live, s
     assert inspector.get_by_test_id("chart-units").count() == 0
 
     # A county handler may not see it.
-    handler = _context(browser, live).new_page()
-    _login(handler, live, "qingjiangpu", "handler")
+    handler = new_context(browser, live).new_page()
+    login(handler, "qingjiangpu", "handler", live=live)
     assert handler.get_by_role("link", name=re.compile("领导驾驶舱")).count() == 0
     response = handler.goto("/dashboard")
     assert response is not None and response.status == 403
     expect(handler.get_by_role("heading", name="无权操作")).to_be_visible()
 
     # On a phone.
-    phone = _context(browser, live, PHONE).new_page()
-    _login(phone, live, "city", "inspector")
+    phone = new_context(browser, live, PHONE).new_page()
+    login(phone, "city", "inspector", live=live)
     phone.goto("/dashboard")
     expect(phone.get_by_test_id("chart-units")).to_be_visible()
-    _fits(phone)
+    fits(phone)
     shots(phone, "phone-dashboard")
     phone.goto(f"/items/{ids[0]}")
     expect(phone.locator("[data-section=tree]")).to_be_visible()
-    _fits(phone)
+    fits(phone)
     shots(phone, "phone-item-tree")

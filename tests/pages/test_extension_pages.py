@@ -5,42 +5,20 @@ needs a reason, and approves; the new date reaches both sides (over NATS)."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from duban.accounts.service import DEMO_PASSWORD
-from helpers import TEST_NOW, plan, totp_login_code
-
-
-def _login(page: Page, tenant: str, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("单位").select_option(tenant)
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_test_id("user")).to_contain_text(username)
-
-
-def _reload_until(page: Page, locator, what: str, within: float = 20.0) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + within
-    while not locator.count():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        page.wait_for_timeout(150)
-        page.reload()
+from helpers import TEST_NOW, plan
+from pages.browse import api_token, login, reload_until
 
 
 @pytest.mark.tenants("city", "qingjiangpu")
 def test_an_extension_is_asked_and_decided(browser: Browser, live, shots) -> None:  # noqa: ANN001
     api = browser.new_context(base_url=live.url).request
 
-    def token(tenant: str, username: str) -> dict[str, str]:
-        body = {"tenant": tenant, "username": username, "password": DEMO_PASSWORD,
-                "totp": totp_login_code(live.settings.data_dir, tenant, username, TEST_NOW)}
-        return {"Authorization": f"Bearer {api.post('/api/login', data=body).json()['token']}"}
+    token = api_token(api, live)
 
     inspector_api, approver_api = token("city", "inspector"), token("city", "approver")
     item = api.post("/api/items", data=plan(title="整治城区交通秩序"), headers=inspector_api).json()["id"]
@@ -52,9 +30,9 @@ def test_an_extension_is_asked_and_decided(browser: Browser, live, shots) -> Non
     context = browser.new_context(base_url=live.url, locale="zh-CN")
     context.set_default_timeout(15_000)
     handler = context.new_page()
-    _login(handler, "qingjiangpu", "handler")
+    login(handler, "qingjiangpu", "handler")
     task = handler.locator("[data-section=queue]").get_by_role("link", name=re.compile("整治城区交通秩序"))
-    _reload_until(handler, task, "the assignment at the county")
+    reload_until(handler, task, "the assignment at the county")
     task.click()
     handler.get_by_role("button", name="签收").click()
     expect(handler.get_by_role("status")).to_have_text("已签收")
@@ -81,9 +59,9 @@ def test_an_extension_is_asked_and_decided(browser: Browser, live, shots) -> Non
     city = browser.new_context(base_url=live.url, locale="zh-CN")
     city.set_default_timeout(15_000)
     inspector = city.new_page()
-    _login(inspector, "city", "inspector")
+    login(inspector, "city", "inspector")
     inspector.goto(f"/items/{item}")
-    _reload_until(inspector, inspector.locator("[data-section=extensions] [data-extension=pending]"),
+    reload_until(inspector, inspector.locator("[data-section=extensions] [data-extension=pending]"),
                   "the extension request at the city")
     waiting = inspector.locator("[data-section=extensions]")
     expect(waiting).to_contain_text("拆迁协议尚未签订完毕。")
@@ -100,7 +78,7 @@ def test_an_extension_is_asked_and_decided(browser: Browser, live, shots) -> Non
 
     # The county sees the decision and its new date.
     handler.goto(task_url)
-    _reload_until(handler, handler.locator("[data-section=extensions] [data-extension=approved]"),
+    reload_until(handler, handler.locator("[data-section=extensions] [data-extension=approved]"),
                   "the decision at the county")
     expect(handler.locator(".clocks")).to_contain_text(f"{later.year}年{later.month}月{later.day}日")
     shots(handler, "extension-approved")

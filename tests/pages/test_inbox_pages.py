@@ -8,24 +8,11 @@ import asyncio
 import datetime
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from duban.accounts.service import DEMO_PASSWORD
 from duban.events.models import InboxEvent
-from helpers import TEST_NOW, totp_login_code
-
-
-def _login(page: Page, live, tenant: str, username: str) -> None:  # noqa: ANN001
-    page.goto("/login")
-    page.get_by_label("单位").select_option(tenant)
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    code = totp_login_code(live.settings.data_dir, tenant, username, TEST_NOW)
-    if code is not None:
-        page.get_by_text("动态口令（审定人、系统管理员须填写）").click()
-        page.get_by_label("6位动态口令").fill(code)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_test_id("user")).to_contain_text(username)
+from helpers import TEST_NOW
+from pages.browse import login
 
 
 def _received(live, *rows: InboxEvent) -> None:  # noqa: ANN001
@@ -50,7 +37,7 @@ def test_the_inbox_of_refused_events(browser: Browser, live, shots) -> None:  # 
     context = browser.new_context(base_url=live.url, locale="zh-CN")
     context.set_default_timeout(15_000)
     inspector = context.new_page()
-    _login(inspector, live, "city", "inspector")
+    login(inspector, "city", "inspector", live=live)
     inspector.get_by_role("link", name="收件箱：未能应用的事件").click()
     expect(inspector.get_by_role("heading", name="收件箱 · 收到的事件")).to_be_visible()
     expect(inspector.get_by_test_id("inbox-counts")).to_contain_text("冲突待处理 1")
@@ -85,6 +72,6 @@ def test_the_inbox_of_refused_events(browser: Browser, live, shots) -> None:  # 
 
     # A county handler may not open it.
     handler = browser.new_context(base_url=live.url, locale="zh-CN").new_page()
-    _login(handler, live, "qingjiangpu", "handler")
+    login(handler, "qingjiangpu", "handler", live=live)
     response = handler.goto("/inbox")
     assert response is not None and response.status == 403

@@ -5,58 +5,13 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, expect
 
-from duban.accounts.service import DEMO_PASSWORD
-from helpers import TEST_NOW, totp_login_code
-
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 860}
-
-
-def _context(browser: Browser, live, viewport: dict = DESKTOP) -> BrowserContext:  # noqa: ANN001
-    context = browser.new_context(base_url=live.url, viewport=viewport, locale="zh-CN")
-    context.set_default_timeout(15_000)
-    return context
-
-
-def _login(page: Page, live, tenant: str, username: str, *, then: str = "/") -> None:  # noqa: ANN001
-    page.goto(then)
-    expect(page.get_by_role("heading", name="登录")).to_be_visible()
-    page.get_by_label("单位").select_option(tenant)
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    code = totp_login_code(live.settings.data_dir, tenant, username, TEST_NOW)
-    if code is not None:
-        page.get_by_text("动态口令（审定人、系统管理员须填写）").click()
-        page.get_by_label("6位动态口令").fill(code)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_test_id("user")).to_contain_text(username)
-
-
-def _eventually(page: Page, locator, what: str, within: float = 20.0) -> None:  # noqa: ANN001
-    """Reload until ``locator`` shows (events cross NATS asynchronously)."""
-    deadline = time.monotonic() + within
-    while not locator.count():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        page.wait_for_timeout(150)
-        page.reload()
-
-
-def _fits(page: Page) -> None:
-    """No horizontal scroll, and every visible control lies within the screen's width."""
-    width = page.evaluate("window.innerWidth")
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
-    outside = page.evaluate("""(w) => [...document.querySelectorAll('a, button, input, select, textarea, label')]
-        .filter(e => e.offsetParent !== null && e.type !== 'hidden' && !e.classList.contains('skip'))
-        .map(e => [e.tagName + ' ' + (e.name || e.textContent.trim().slice(0, 20)), e.getBoundingClientRect()])
-        .filter(([_, r]) => r.left < -1 || r.right > w + 1).map(([n]) => n)""", width)
-    assert not outside, f"controls outside the {width}px screen: {outside}"
+from helpers import TEST_NOW
+from pages.browse import PHONE, fits, login, new_context, reload_until
 
 
 def test_the_whole_path_by_clicking(browser: Browser, live, shots) -> None:  # noqa: ANN001
@@ -64,11 +19,11 @@ def test_the_whole_path_by_clicking(browser: Browser, live, shots) -> None:  # n
     title = "推进淮安东站综合客运枢纽建设"
 
     # 登录: `/` leads a browser to the login page.
-    inspector = _context(browser, live).new_page()
+    inspector = new_context(browser, live).new_page()
     inspector.goto("/")
     expect(inspector).to_have_url(re.compile(r"/login"))
     shots(inspector, "login")
-    _login(inspector, live, "city", "inspector")
+    login(inspector, "city", "inspector", live=live)
     expect(inspector.get_by_test_id("tenant")).to_have_text("淮安市人民政府办公室")
     expect(inspector.get_by_test_id("roles")).to_contain_text("督查员")
 
@@ -97,8 +52,8 @@ def test_the_whole_path_by_clicking(browser: Browser, live, shots) -> None:  # n
     shots(inspector, "item-submitted")
 
     # 审定: the approver (TOTP) sees the plan waiting; a reject needs a reason; then approves.
-    approver = _context(browser, live).new_page()
-    _login(approver, live, "city", "approver")
+    approver = new_context(browser, live).new_page()
+    login(approver, "city", "approver", live=live)
     waiting = approver.locator("[data-section=approvals]")
     expect(waiting.get_by_role("link", name=re.compile(title))).to_be_visible()
     shots(approver, "approver-home")
@@ -134,9 +89,9 @@ def test_the_whole_path_by_clicking(browser: Browser, live, shots) -> None:  # n
     shots(inspector, "overview")
 
     # A county user typing the city item's address sees 未找到; a handler never sees an approve button.
-    handler_context = _context(browser, live)
+    handler_context = new_context(browser, live)
     handler = handler_context.new_page()
-    _login(handler, live, "qingjiangpu", "handler")
+    login(handler, "qingjiangpu", "handler", live=live)
     response = handler.goto(item_url)
     assert response is not None and response.status == 404
     expect(handler.get_by_role("heading", name="未找到")).to_be_visible()
@@ -145,7 +100,7 @@ def test_the_whole_path_by_clicking(browser: Browser, live, shots) -> None:  # n
     # 签收 at the county: the task arrives in the handler's to-do list.
     handler.goto("/home")
     task = handler.locator("[data-section=queue]").get_by_role("link", name=re.compile(title))
-    _eventually(handler, task, "the assignment to reach the county's to-do list")
+    reload_until(handler, task, "the assignment to reach the county's to-do list")
     shots(handler, "handler-todo")
     task.click()
     assert handler.get_by_role("button", name="审定立项").count() == 0
@@ -155,14 +110,14 @@ def test_the_whole_path_by_clicking(browser: Browser, live, shots) -> None:  # n
     task_url = handler.url.split("?")[0]
 
     # 反馈 with a file, on a phone: the to-do list and the form fit 375 px.
-    phone = _context(browser, live, PHONE).new_page()
-    _login(phone, live, "qingjiangpu", "handler")
-    _fits(phone)
+    phone = new_context(browser, live, PHONE).new_page()
+    login(phone, "qingjiangpu", "handler", live=live)
+    fits(phone)
     expect(phone.locator("[data-section=queue]").get_by_role("link", name=re.compile(title))).to_be_visible()
     shots(phone, "phone-todo")
     phone.locator("[data-section=queue]").get_by_role("link", name=re.compile(title)).click()
     expect(phone.get_by_role("button", name="报送反馈")).to_be_visible()
-    _fits(phone)
+    fits(phone)
     phone.get_by_role("button", name="报送反馈").click()  # empty: the sentence next to the field
     expect(phone.locator("#err-text")).to_have_text("请填写反馈内容：办理进展或结果")
     phone.get_by_label("结果反馈", exact=True).check()
@@ -172,17 +127,17 @@ def test_the_whole_path_by_clicking(browser: Browser, live, shots) -> None:  # n
     phone.get_by_label("选择附件").set_input_files(str(report))
     for control in ("反馈内容", "结果反馈", "进展反馈"):
         expect(phone.get_by_label(control, exact=True)).to_be_visible()
-    _fits(phone)
+    fits(phone)
     shots(phone, "phone-feedback-form")
     phone.get_by_role("button", name="报送反馈").click()
     expect(phone.get_by_role("status")).to_have_text("反馈已报送")
     expect(phone.get_by_role("link", name="进展报告.pdf")).to_be_visible()
-    _fits(phone)
+    fits(phone)
     shots(phone, "phone-feedback-sent")
 
     # 办结申请 by the county's 第一责任人.
-    chief = _context(browser, live).new_page()
-    _login(chief, live, "qingjiangpu", "chief", then=task_url)  # the login page leads back to the task
+    chief = new_context(browser, live).new_page()
+    login(chief, "qingjiangpu", "chief", live=live, then=task_url)  # the login page leads back to the task
     expect(chief).to_have_url(re.compile(re.escape(task_url)))
     chief.get_by_label(re.compile("办结申请说明")).fill("经区政府主要负责同志审签，申请办结。")
     shots(chief, "chief-request-completion")
@@ -191,7 +146,7 @@ def test_the_whole_path_by_clicking(browser: Browser, live, shots) -> None:  # n
 
     # 办结 and 归档 at the city, once the county's answers have arrived.
     inspector.goto(item_url)
-    _eventually(inspector, inspector.get_by_role("button", name="审核办结"), "the completion request at the city")
+    reload_until(inspector, inspector.get_by_role("button", name="审核办结"), "the completion request at the city")
     expect(inspector.get_by_role("link", name="进展报告.pdf")).to_be_visible()
     inspector.get_by_role("button", name="审核办结").click()
     expect(inspector.get_by_role("status")).to_have_text("已办结")
@@ -206,14 +161,14 @@ def test_the_whole_path_by_clicking(browser: Browser, live, shots) -> None:  # n
     shots(inspector, "item-archived")
 
     # The overview and the item page on a phone too.
-    small = _context(browser, live, PHONE).new_page()
-    _login(small, live, "city", "inspector")
+    small = new_context(browser, live, PHONE).new_page()
+    login(small, "city", "inspector", live=live)
     expect(small.locator("[data-section=overview]").get_by_role("link", name=title)).to_be_visible()
-    _fits(small)
+    fits(small)
     shots(small, "phone-overview")
     small.goto(item_url)
     expect(small.get_by_text("档号")).to_be_visible()
-    _fits(small)
+    fits(small)
     shots(small, "phone-item")
 
     # 退出.

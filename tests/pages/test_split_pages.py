@@ -5,32 +5,13 @@ finds the part in its own to-do list (over NATS)."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from duban.accounts.service import DEMO_PASSWORD
-from helpers import TEST_NOW, plan, totp_login_code
-
-
-def _login(page: Page, tenant: str, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("单位").select_option(tenant)
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_test_id("user")).to_contain_text(username)
-
-
-def _reload_until(page: Page, locator, what: str, within: float = 20.0) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + within
-    while not locator.count():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        page.wait_for_timeout(150)
-        page.reload()
+from helpers import TEST_NOW, plan
+from pages.browse import api_token, login, reload_until
 
 
 @pytest.mark.tenants("city", "qingjiangpu", "qjp_changxi")
@@ -38,10 +19,7 @@ def test_the_county_splits_its_task_for_a_town(browser: Browser, live, shots) ->
     # The city's side through the API (the path by clicking is test_path_pages.py).
     api = browser.new_context(base_url=live.url).request
 
-    def token(tenant: str, username: str) -> dict[str, str]:
-        body = {"tenant": tenant, "username": username, "password": DEMO_PASSWORD,
-                "totp": totp_login_code(live.settings.data_dir, tenant, username, TEST_NOW)}
-        return {"Authorization": f"Bearer {api.post('/api/login', data=body).json()['token']}"}
+    token = api_token(api, live)
 
     inspector, approver = token("city", "inspector"), token("city", "approver")
     item = api.post("/api/items", data=plan(title="整治城区交通秩序"), headers=inspector).json()["id"]
@@ -51,9 +29,9 @@ def test_the_county_splits_its_task_for_a_town(browser: Browser, live, shots) ->
     context = browser.new_context(base_url=live.url, locale="zh-CN")
     context.set_default_timeout(15_000)
     page = context.new_page()
-    _login(page, "qingjiangpu", "handler")
+    login(page, "qingjiangpu", "handler")
     task = page.locator("[data-section=queue]").get_by_role("link", name=re.compile("整治城区交通秩序"))
-    _reload_until(page, task, "the assignment at the county")
+    reload_until(page, task, "the assignment at the county")
     task.click()
     assert page.get_by_text("分解给下级单位（可选）").count() == 0  # not before 签收
     page.get_by_role("button", name="签收").click()
@@ -77,9 +55,9 @@ def test_the_county_splits_its_task_for_a_town(browser: Browser, live, shots) ->
 
     # The town's handler finds the part in its own to-do list.
     town = browser.new_context(base_url=live.url, locale="zh-CN").new_page()
-    _login(town, "qjp_changxi", "handler")
+    login(town, "qjp_changxi", "handler")
     part = town.locator("[data-section=queue]").get_by_role("link", name=re.compile("整治城区交通秩序"))
-    _reload_until(town, part, "the part at the town")
+    reload_until(town, part, "the part at the town")
     expect(town.locator("[data-section=queue]")).to_contain_text("清江浦区人民政府交办")
     shots(town, "town-todo")
 
@@ -88,7 +66,7 @@ def test_the_county_splits_its_task_for_a_town(browser: Browser, live, shots) ->
     supervisor = browser.new_context(base_url=live.url, locale="zh-CN", viewport={"width": 375, "height": 812})
     supervisor.set_default_timeout(15_000)
     queue = supervisor.new_page()
-    _login(queue, "qingjiangpu", "supervisor")
+    login(queue, "qingjiangpu", "supervisor")
     queue.get_by_role("link", name="本单位承办与分解情况").click()
     expect(queue.get_by_role("heading", name="本单位承办", exact=True)).to_be_visible()
     received = queue.locator(".queue-item").filter(has_text="整治城区交通秩序")

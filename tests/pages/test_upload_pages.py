@@ -8,29 +8,17 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from duban.accounts.service import DEMO_PASSWORD
-from helpers import TEST_NOW, plan, totp_login_code
-
-
-def _login(page: Page, tenant: str, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("单位").select_option(tenant)
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_test_id("user")).to_contain_text(username)
+from helpers import plan
+from pages.browse import api_token, login
 
 
 @pytest.mark.tenants("city", "qingjiangpu")
 def test_a_large_file_shows_its_upload_progress(browser: Browser, live, shots) -> None:  # noqa: ANN001
     api = browser.new_context(base_url=live.url).request
 
-    def token(tenant: str, username: str) -> dict[str, str]:
-        body = {"tenant": tenant, "username": username, "password": DEMO_PASSWORD,
-                "totp": totp_login_code(live.settings.data_dir, tenant, username, TEST_NOW)}
-        return {"Authorization": f"Bearer {api.post('/api/login', data=body).json()['token']}"}
+    token = api_token(api, live)
 
     inspector, approver = token("city", "inspector"), token("city", "approver")
     item = api.post("/api/items", data=plan(title="整治城区交通秩序"), headers=inspector).json()["id"]
@@ -47,7 +35,7 @@ def test_a_large_file_shows_its_upload_progress(browser: Browser, live, shots) -
     context = browser.new_context(base_url=live.url, locale="zh-CN")
     context.set_default_timeout(30_000)
     page = context.new_page()
-    _login(page, "qingjiangpu", "handler")
+    login(page, "qingjiangpu", "handler")
     page.goto(f"/assignments/{assignment}")
     big = Path(live.settings.data_dir).parent / "现场照片合集.zip"
     big.write_bytes(b"PK\x03\x04" + bytes(range(256)) * (6 * 4096))  # 6 MB
