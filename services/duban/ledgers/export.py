@@ -9,8 +9,9 @@ is refused with the CSV export's message (第八条: no bulk export)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
-from typing import IO
+from typing import IO, Any
 
 from duban.confidentiality import access
 from duban.confidentiality.levels import is_protected
@@ -42,6 +43,28 @@ def _too_many() -> InvalidInput:
     return InvalidInput(f"导出超过 {EXPORT_MAX} 条，请缩小筛选范围 (more than {EXPORT_MAX} rows: narrow the filters)")
 
 
+async def _pages(fetch: Callable[..., Awaitable[Any]], ctx: TenantContext, filters: Filters,
+                 out: sheet.LedgerWriter) -> AsyncIterator[list[Any]]:
+    """The rows of a list (``fetch``: the items list or the queue, for this reader), a page at a time, while
+    nothing protected is among them; all protected rows of the selection are named in the refusal at the
+    end, and more than EXPORT_MAX rows are refused at once."""
+    reader = access.reader(ctx)
+    protected: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = await fetch(filters, PageRequest(EXPORT_PAGE, cursor), reader)
+        protected += [r.serial or r.title for r in page.rows if is_protected(r.confidentiality)]
+        if out.rows + len(page.rows) > EXPORT_MAX:
+            raise _too_many()
+        if not protected and page.rows:
+            yield page.rows
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    if protected:
+        raise _refuse_protected(protected)
+
+
 def completion(state: str, overdue: bool, light: str | None) -> str:
     """完成状态 as the 台账 says it."""
     if state in ("completed", "archived", "done", "closed"):
@@ -69,48 +92,35 @@ async def export_items(ctx: TenantContext, filters: Filters) -> tuple[IO[bytes],
 
 async def _items_into(ctx: TenantContext, filters: Filters, out: sheet.LedgerWriter) -> tuple[IO[bytes], int]:
     repo, ledger = ItemRepository(ctx.session, ctx.tenant), LedgerRepository(ctx.session, ctx.tenant)
-    reader = access.reader(ctx)
-    protected: list[str] = []
-    cursor: str | None = None
-    while True:
-        page = await repo.list(filters, PageRequest(EXPORT_PAGE, cursor), reader)
-        protected += [r.serial or r.title for r in page.rows if is_protected(r.confidentiality)]
-        if out.rows + len(page.rows) > EXPORT_MAX:
-            raise _too_many()
-        if not protected and page.rows:
-            ids = [r.id for r in page.rows]
-            reads = await views.item_views(ctx, page.rows)
-            assignments = await repo.assignments_of_items(ids)
-            reports = await ledger.last_reports([a.id for a in assignments])
-            dues: dict[str, list[date]] = {}
-            for d in await repo.next_dues_of_items(ids):
-                if d.next_due is not None:
-                    dues.setdefault(d.item_id, []).append(d.next_due)
-            by_item: dict[str, list] = {}
-            for a in assignments:
-                by_item.setdefault(a.item_id, []).append(a)
-            for row, read in zip(page.rows, reads, strict=True):
-                mine = by_item.get(row.id, [])
-                lead = next((a for a in mine if a.role == "lead"), None)
-                report = next((reports[a.id] for a in ([lead] if lead else []) + mine if a.id in reports), "")
-                lead_units = [u["unit"] for u in row.units if u.get("role") == "lead"]
-                co_units = [u["unit"] for u in row.units if u.get("role") != "lead"]
-                out.append({
-                    "序号": out.rows + 1, "事项来源": format_source(row.source_kind, row.source or {}),
-                    "督办事项": _matter(row.title, row.content), "责任领导": leader_name(ctx, row.issuing_leader),
-                    "牵头单位": "、".join(unit_name(ctx, u) for u in lead_units),
-                    "配合单位": "、".join(unit_name(ctx, u) for u in co_units),
-                    "责任人/联系电话": lead.accepted_by if lead and lead.accepted_by else "",
-                    "完成时限": row.deadline, "进展情况": report,
-                    "完成状态": completion(row.state, read.overdue, read.light), "备注": row.requirements,
-                    "下一时限": min(dues.get(row.id, []), default=None), "编号": row.serial or "",
-                    "办理状态": STATE_LABELS.get(row.state, row.state),
-                }, read.light)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
-    if protected:
-        raise _refuse_protected(protected)
+    async for rows in _pages(repo.list, ctx, filters, out):
+        ids = [r.id for r in rows]
+        reads = await views.item_views(ctx, rows)
+        assignments = await repo.assignments_of_items(ids)
+        reports = await ledger.last_reports([a.id for a in assignments])
+        dues: dict[str, list[date]] = {}
+        for d in await repo.next_dues_of_items(ids):
+            if d.next_due is not None:
+                dues.setdefault(d.item_id, []).append(d.next_due)
+        by_item: dict[str, list] = {}
+        for a in assignments:
+            by_item.setdefault(a.item_id, []).append(a)
+        for row, read in zip(rows, reads, strict=True):
+            mine = by_item.get(row.id, [])
+            lead = next((a for a in mine if a.role == "lead"), None)
+            report = next((reports[a.id] for a in ([lead] if lead else []) + mine if a.id in reports), "")
+            lead_units = [u["unit"] for u in row.units if u.get("role") == "lead"]
+            co_units = [u["unit"] for u in row.units if u.get("role") != "lead"]
+            out.append({
+                "序号": out.rows + 1, "事项来源": format_source(row.source_kind, row.source or {}),
+                "督办事项": _matter(row.title, row.content), "责任领导": leader_name(ctx, row.issuing_leader),
+                "牵头单位": "、".join(unit_name(ctx, u) for u in lead_units),
+                "配合单位": "、".join(unit_name(ctx, u) for u in co_units),
+                "责任人/联系电话": lead.accepted_by if lead and lead.accepted_by else "",
+                "完成时限": row.deadline, "进展情况": report,
+                "完成状态": completion(row.state, read.overdue, read.light), "备注": row.requirements,
+                "下一时限": min(dues.get(row.id, []), default=None), "编号": row.serial or "",
+                "办理状态": STATE_LABELS.get(row.state, row.state),
+            }, read.light)
     return await asyncio.to_thread(out.save), out.rows
 
 
@@ -126,36 +136,23 @@ async def export_assignments(ctx: TenantContext, filters: Filters) -> tuple[IO[b
 
 async def _queue_into(ctx: TenantContext, filters: Filters, out: sheet.LedgerWriter) -> tuple[IO[bytes], int]:
     repo, ledger = ItemRepository(ctx.session, ctx.tenant), LedgerRepository(ctx.session, ctx.tenant)
-    reader = access.reader(ctx)
-    protected: list[str] = []
-    cursor: str | None = None
-    while True:
-        page = await repo.received(filters, PageRequest(EXPORT_PAGE, cursor), reader)
-        protected += [r.serial or r.title for r in page.rows if is_protected(r.confidentiality)]
-        if out.rows + len(page.rows) > EXPORT_MAX:
-            raise _too_many()
-        if not protected and page.rows:
-            reads = await views.assignment_views(ctx, page.rows)
-            reports = await ledger.last_reports([r.id for r in page.rows])
-            for row, read in zip(page.rows, reads, strict=True):
-                planned = row.plan_units or [{"unit": row.unit, "role": row.role}]
-                contact = "；".join(x for x in (row.accepted_by or "", f"分管领导 {row.leader_in_charge}"
-                                                if row.leader_in_charge else "") if x)
-                out.append({
-                    "序号": out.rows + 1, "事项来源": SOURCE_LABELS.get(row.source_kind, "其他"),
-                    "督办事项": _matter(row.title, row.content), "责任领导": leader_name(ctx, row.issuing_leader),
-                    "牵头单位": "、".join(unit_name(ctx, u["unit"]) for u in planned if u.get("role") == "lead"),
-                    "配合单位": "、".join(unit_name(ctx, u["unit"]) for u in planned if u.get("role") != "lead"),
-                    "责任人/联系电话": contact, "完成时限": row.deadline, "进展情况": reports.get(row.id, ""),
-                    "完成状态": completion(row.state, read.overdue, read.light), "备注": row.requirements,
-                    "下一时限": min((c.due for c in read.clocks if c.state == "open"), default=None),
-                    "编号": row.serial or "", "办理状态": STATE_LABELS.get(row.state, row.state),
-                }, read.light)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
-    if protected:
-        raise _refuse_protected(protected)
+    async for rows in _pages(repo.received, ctx, filters, out):
+        reads = await views.assignment_views(ctx, rows)
+        reports = await ledger.last_reports([r.id for r in rows])
+        for row, read in zip(rows, reads, strict=True):
+            planned = row.plan_units or [{"unit": row.unit, "role": row.role}]
+            contact = "；".join(x for x in (row.accepted_by or "", f"分管领导 {row.leader_in_charge}"
+                                            if row.leader_in_charge else "") if x)
+            out.append({
+                "序号": out.rows + 1, "事项来源": SOURCE_LABELS.get(row.source_kind, "其他"),
+                "督办事项": _matter(row.title, row.content), "责任领导": leader_name(ctx, row.issuing_leader),
+                "牵头单位": "、".join(unit_name(ctx, u["unit"]) for u in planned if u.get("role") == "lead"),
+                "配合单位": "、".join(unit_name(ctx, u["unit"]) for u in planned if u.get("role") != "lead"),
+                "责任人/联系电话": contact, "完成时限": row.deadline, "进展情况": reports.get(row.id, ""),
+                "完成状态": completion(row.state, read.overdue, read.light), "备注": row.requirements,
+                "下一时限": min((c.due for c in read.clocks if c.state == "open"), default=None),
+                "编号": row.serial or "", "办理状态": STATE_LABELS.get(row.state, row.state),
+            }, read.light)
     return await asyncio.to_thread(out.save), out.rows
 
 
