@@ -297,12 +297,7 @@ async def need_to_know(connection: ASGIConnection, _handler: object) -> None:
         await _named_only(connection, platform, actor, params)
     if not reading and sees_all(platform.policy, actor):
         return  # nothing to refuse and nothing to record
-    session = connection.scope.get(READ_SESSION)  # a read request's snapshot (auth.py)
-    if session is not None:
-        found = await protected_object(Viewer(actor.tenant, session, actor, platform.policy), params)
-    else:
-        async with platform.db.transaction(actor.tenant, snapshot=True) as own:
-            found = await protected_object(Viewer(actor.tenant, own, actor, platform.policy), params)
+    found = await _look(connection, platform, actor, protected_object, params)
     if found is None:
         return
     name, p = found
@@ -318,14 +313,19 @@ async def need_to_know(connection: ASGIConnection, _handler: object) -> None:
             await audit.record(writing, actor.tenant, actor.ref, PROTECTED_READ, target, platform.time.now(), detail)
 
 
-async def _named_only(connection: ASGIConnection, platform: Platform, actor: Actor, params: dict[str, Any]) -> None:
-    """The guard's part for a reader of the work named to them: 404 (audited) for an object outside it."""
+async def _look(connection: ASGIConnection, platform: Platform, actor: Actor,
+                lookup: Callable[[Viewer, dict[str, Any]], Awaitable[Any]], params: dict[str, Any]) -> Any:
+    """``lookup(viewer, params)`` in the read request's snapshot (auth.py), or in a snapshot of its own."""
     session = connection.scope.get(READ_SESSION)
     if session is not None:
-        outside = await named_object(Viewer(actor.tenant, session, actor, platform.policy), params)
-    else:
-        async with platform.db.transaction(actor.tenant, snapshot=True) as own:
-            outside = await named_object(Viewer(actor.tenant, own, actor, platform.policy), params)
+        return await lookup(Viewer(actor.tenant, session, actor, platform.policy), params)
+    async with platform.db.transaction(actor.tenant, snapshot=True) as own:
+        return await lookup(Viewer(actor.tenant, own, actor, platform.policy), params)
+
+
+async def _named_only(connection: ASGIConnection, platform: Platform, actor: Actor, params: dict[str, Any]) -> None:
+    """The guard's part for a reader of the work named to them: 404 (audited) for an object outside it."""
+    outside = await _look(connection, platform, actor, named_object, params)
     if outside is None:
         return
     target = f"{connection.scope['method']} {connection.url.path}"
